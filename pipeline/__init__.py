@@ -1,0 +1,1 @@
+"""Survey free-text themes pipeline."""
