@@ -1,9 +1,10 @@
 """Runs the stages in order, times them, and bundles what they produced into one RunResult."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -41,3 +42,157 @@ class RunResult:
     label_quality: dict[int, dict[str, float]] = field(default_factory=dict)  # theme id -> coherence etc.
     timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
     stages_run: list[str] = field(default_factory=list)
+
+
+STAGES = ("ingest", "embed", "themes", "report")
+
+Progress = Callable[[str], None]
+
+
+class _Timer:
+    def __init__(self, timings: dict[str, float], name: str, say: Progress):
+        self.timings, self.name, self.say = timings, name, say
+
+    def __enter__(self):
+        self.start = time.perf_counter()
+        self.say(f"{self.name} ...")
+        return self
+
+    def __exit__(self, *exc):
+        self.timings[self.name] = round(time.perf_counter() - self.start, 3)
+
+
+def default_out_dir(corpus_dir: str | Path) -> Path:
+    return Path("outputs") / Path(corpus_dir).resolve().name
+
+
+def default_model_dir(corpus_dir: str | Path) -> Path:
+    return Path("models") / Path(corpus_dir).resolve().name
+
+
+def run(corpus_dir: str | Path, config: Config, out_dir: str | Path | None = None, *, until: str = "report",
+        model_dir: str | Path | None = None, refit: bool = True, say: Progress | None = None) -> RunResult:
+    """Run the stages up to and including ``until`` and write their outputs.
+
+    ``refit=False`` reuses the saved theme model when it was fitted on exactly these segments (so
+    ``pipeline report`` re-applies an analyst's labels without re-clustering).
+    """
+    if until not in STAGES:
+        raise ValueError(f"until must be one of {STAGES}")
+    from pipeline import clean, ingest, report
+    from pipeline.outputs import RunDirectory
+
+    say = say or (lambda message: None)
+    corpus_dir = Path(corpus_dir)
+    out_dir = Path(out_dir) if out_dir else default_out_dir(corpus_dir)
+    model_dir = Path(model_dir) if model_dir else default_model_dir(corpus_dir)
+    result = RunResult(corpus_dir=corpus_dir, out_dir=out_dir, config=config)
+    timings = result.timings
+
+    with RunDirectory(out_dir) as run_dir:
+        with _Timer(timings, "ingest", say):
+            result.categories = ingest.load_categories(corpus_dir / config.categories_file)
+            rating_columns = [c.rating_column for c in result.categories if c.rating_column]
+            read = ingest.read_corpus(corpus_dir, config.ingest, rating_columns=rating_columns)
+            cleaned = clean.Cleaner(config.clean).transform(read.answers)
+            result.files, result.answers = read.files, read.answers
+            result.ledger = _ordered_ledger(read.ledger + cleaned.ledger)
+            result.segments = cleaned.segments
+            result.warnings = list(read.warnings) + list(getattr(cleaned, "warnings", []))
+        result.stages_run.append("ingest")
+        if until == "ingest":
+            run_dir.add(report.write_ingest_outputs(result, out_dir))
+            return result
+
+        with _Timer(timings, "embed", say):
+            _embed(result, config)
+        result.stages_run.append("embed")
+        if until == "embed":
+            run_dir.add(report.write_ingest_outputs(result, out_dir))
+            return result
+
+        _themes(result, config, model_dir, refit, say)
+        result.stages_run.append("themes")
+        if until == "themes":
+            run_dir.add(report.write_report(result, out_dir, html=False))
+            return result
+
+        _analyse(result, config, say)
+        with _Timer(timings, "report", say):
+            run_dir.add(report.write_report(result, out_dir))
+        result.stages_run.append("report")
+    return result
+
+
+def _ordered_ledger(entries: list[LedgerEntry]) -> list[LedgerEntry]:
+    return sorted(entries, key=lambda e: (e.file, e.row))
+
+
+def _embed(result: RunResult, config: Config) -> None:
+    from pipeline.embed import EmbeddingCache, get_embedder
+
+    embedder = get_embedder(config.embed.model, device=config.embed.device, batch_size=config.embed.batch_size)
+    result._embedder = embedder  # type: ignore[attr-defined]
+    cache = EmbeddingCache(config.embed.cache_dir)
+    texts = [segment.clean_text for segment in result.segments]
+    embeddings, stats = cache.embed(texts, embedder)
+    result.embeddings, result.cache_hits, result.cache_misses = embeddings, stats.hits, stats.misses
+
+
+def _themes(result: RunResult, config: Config, model_dir: Path, refit: bool, say: Progress) -> None:
+    from dataclasses import asdict
+
+    from pipeline import validate
+    from pipeline.themes import ThemeModel
+
+    embedder = result._embedder  # type: ignore[attr-defined]
+    segment_ids = [segment.segment_id for segment in result.segments]
+    texts = [segment.clean_text for segment in result.segments]
+    with _Timer(result.timings, "themes", say):
+        model = None
+        if not refit and (model_dir / "themes.json").exists():
+            model = ThemeModel.load(model_dir, embedder)
+            if list(getattr(model, "segment_ids_", [])) != segment_ids:
+                model = None
+        if model is None:
+            model = ThemeModel(**asdict(config.themes), random_state=config.seed)
+            model.fit(texts, result.embeddings, embedder, categories=result.categories, segment_ids=segment_ids)
+            model.save(model_dir)
+        themes, assignments, reassignments = model.themes_, model.assignments_, model.reassignments_
+        state_path = result.out_dir / "theme_state.json"
+        previous = validate.load_theme_state(state_path)
+        match = validate.match_theme_ids(previous, model.centroids_)
+        themes, assignments, reassignments = validate.renumber(themes, assignments, reassignments, match)
+        result.theme_matching = match  # type: ignore[attr-defined]
+        centroids = {match.mapping.get(k, k): v for k, v in model.centroids_.items()}
+        validate.save_theme_state(state_path, themes, centroids, previous=previous)
+        result.themes, result.assignments, result.reassignments = themes, assignments, reassignments
+        result.theme_selection = list(model.selection_)
+        result.centroids = centroids  # type: ignore[attr-defined]
+
+
+def _analyse(result: RunResult, config: Config, say: Progress) -> None:
+    from pipeline import association, quotes, validate
+    from pipeline.mapping import CategoryMapper
+
+    embedder = result._embedder  # type: ignore[attr-defined]
+    labels = validate.load_labels(result.corpus_dir / config.labels_file)
+    themes, assignments, warnings = validate.apply_labels(result.themes, result.assignments, labels,
+                                                          result.categories)
+    result.warnings.extend(warnings)
+    with _Timer(result.timings, "mapping", say):
+        if result.categories:
+            mapper = CategoryMapper(keyword_weight=config.mapping.keyword_weight,
+                                    emergent_threshold=config.mapping.emergent_threshold, random_state=config.seed)
+            mapper.fit(themes, assignments, result.embeddings, result.categories, embedder)
+            themes = validate.keep_pins(mapper.themes_, themes)
+            result.category_scores = mapper.scores_
+        result.themes, result.assignments = themes, assignments
+        result.crosstab = association.crosstab(result.answers, result.segments, assignments, themes,
+                                               result.categories, config.mapping)
+        result.disagreements = association.disagreements(result.answers, result.segments, assignments, themes,
+                                                         result.categories, config.mapping)
+    with _Timer(result.timings, "quotes", say):
+        result.quotes = quotes.select_quotes(themes, assignments, result.segments, result.embeddings,
+                                             result.answers, config.quotes)
+        result.label_quality = validate.label_quality(themes, assignments, result.segments, result.embeddings)

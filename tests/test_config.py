@@ -1,0 +1,39 @@
+import pytest
+
+from pipeline.config import Config, load_config
+from pipeline.errors import ConfigError
+
+
+def test_config_defaults_without_file(tmp_path):
+    config = load_config(tmp_path / "missing.toml")
+    assert config == Config()
+
+
+def test_config_file_values_then_overrides(tmp_path):
+    path = tmp_path / "pipeline.toml"
+    path.write_text('seed = 7\n[themes]\nn_seeds = 3\n[quotes]\nmax_chars = 200\n', encoding="utf-8")
+    config = load_config(path, {"themes.n_seeds": 2, "seed": None})
+    assert (config.seed, config.themes.n_seeds, config.quotes.max_chars) == (7, 2, 200)
+
+
+@pytest.mark.parametrize("text,fragment", [
+    ("[themes]\nn_seed = 3\n", "themes.n_seed"),
+    ("[themes]\nn_seeds = 'five'\n", "themes.n_seeds"),
+    ("[clean]\nacronyms = 3\n", "clean.acronyms"),
+    ("[themes]\nn_seeds = 0\n", "themes.n_seeds"),
+    ("[themes]\ncluster_model = 'dbscan'\n", "themes.cluster_model"),
+    ("seed = [1\n", "not valid TOML"),
+])
+def test_config_bad_values_name_the_key(tmp_path, text, fragment):
+    path = tmp_path / "pipeline.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert fragment in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("value,expected", [(1, 1.0), (0.5, 0.5)])
+def test_config_int_accepted_for_float(tmp_path, value, expected):
+    config = load_config(None, {"clean.near_duplicate_threshold": value})
+    assert config.clean.near_duplicate_threshold == expected
