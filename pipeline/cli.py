@@ -23,7 +23,7 @@ validate_app = typer.Typer(no_args_is_help=True, help="Measure agreement between
 app.add_typer(validate_app, name="validate")
 
 err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+stdout = Console(highlight=False)
 
 
 @dataclass
@@ -102,7 +102,7 @@ def _run(corpus_dir: Path, out: Optional[Path], until: str, refit: bool = True):
     for warning in result.warnings:
         if not _options().quiet:
             err.print(f"warning: {warning}", markup=False)
-    summary.print_summary(result, out_console=out)
+    summary.print_summary(result, out_console=stdout)
     return result
 
 
@@ -147,7 +147,7 @@ def quotes(theme: str = typer.Option(..., "--theme", "-t", help="Theme id or lab
     """Print representative quotes for one theme from a completed run."""
     from pipeline import summary
 
-    summary.print_quotes(run_dir, theme, n, include_flagged, out_console=out)
+    summary.print_quotes(run_dir, theme, n, include_flagged, out_console=stdout)
 
 
 @validate_app.command("sample")
@@ -158,7 +158,7 @@ def validate_sample(n: int = typer.Option(60, "--n", min=1, help="Number of segm
     """Write a blind coding sheet: segments stratified across themes, shuffled, without the machine's labels."""
     from pipeline import summary
 
-    summary.write_sample_sheet(run_dir, n, sheet, seed=_options().seed, out_console=out)
+    summary.write_sample_sheet(run_dir, n, sheet, seed=_options().seed, out_console=stdout)
 
 
 @validate_app.command("score")
@@ -168,7 +168,7 @@ def validate_score(sheets: list[Path] = typer.Argument(..., help="Filled coding 
     """Compare coders with the machine and with each other: kappa, alpha, per-theme F1, confusions."""
     from pipeline import summary
 
-    summary.score_sheets(run_dir, sheets, out_console=out)
+    summary.score_sheets(run_dir, sheets, out_console=stdout)
 
 
 if __name__ == "__main__":  # pragma: no cover

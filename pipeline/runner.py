@@ -42,9 +42,15 @@ class RunResult:
     label_quality: dict[int, dict[str, float]] = field(default_factory=dict)  # theme id -> coherence etc.
     timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
     stages_run: list[str] = field(default_factory=list)
+    run_id: str = ""
+    centroids: dict[int, np.ndarray] = field(default_factory=dict)  # stable theme id -> centroid
+    theme_matching: Any = None  # how this run's themes matched the previous run's (validate.IdMatch)
+    embedder: Any = field(default=None, repr=False)
 
 
 STAGES = ("ingest", "embed", "themes", "report")
+THEME_TABLES = ("ledger.csv", "segments.csv", "themes.csv", "assignments.csv", "reassignments.csv",
+                "theme_selection.csv")
 
 Progress = Callable[[str], None]
 
@@ -90,6 +96,7 @@ def run(corpus_dir: str | Path, config: Config, out_dir: str | Path | None = Non
     timings = result.timings
 
     with RunDirectory(out_dir) as run_dir:
+        result.run_id = run_dir.run_id
         with _Timer(timings, "ingest", say):
             result.categories = ingest.load_categories(corpus_dir / config.categories_file)
             rating_columns = [c.rating_column for c in result.categories if c.rating_column]
@@ -101,25 +108,25 @@ def run(corpus_dir: str | Path, config: Config, out_dir: str | Path | None = Non
             result.warnings = list(read.warnings) + list(getattr(cleaned, "warnings", []))
         result.stages_run.append("ingest")
         if until == "ingest":
-            run_dir.add(report.write_ingest_outputs(result, out_dir))
+            report.write_ingest_outputs(result, out_dir)
             return result
 
         with _Timer(timings, "embed", say):
             _embed(result, config)
         result.stages_run.append("embed")
         if until == "embed":
-            run_dir.add(report.write_ingest_outputs(result, out_dir))
+            report.write_ingest_outputs(result, out_dir)
             return result
 
         _themes(result, config, model_dir, refit, say)
         result.stages_run.append("themes")
         if until == "themes":
-            run_dir.add(report.write_report(result, out_dir, html=False))
+            report.write_tables(result, out_dir, THEME_TABLES)
             return result
 
         _analyse(result, config, say)
         with _Timer(timings, "report", say):
-            run_dir.add(report.write_report(result, out_dir))
+            report.write_report(result, out_dir, run_id=run_dir.run_id)
         result.stages_run.append("report")
     return result
 
@@ -132,7 +139,7 @@ def _embed(result: RunResult, config: Config) -> None:
     from pipeline.embed import EmbeddingCache, get_embedder
 
     embedder = get_embedder(config.embed.model, device=config.embed.device, batch_size=config.embed.batch_size)
-    result._embedder = embedder  # type: ignore[attr-defined]
+    result.embedder = embedder
     cache = EmbeddingCache(config.embed.cache_dir)
     texts = [segment.clean_text for segment in result.segments]
     embeddings, stats = cache.embed(texts, embedder)
@@ -145,7 +152,7 @@ def _themes(result: RunResult, config: Config, model_dir: Path, refit: bool, say
     from pipeline import validate
     from pipeline.themes import ThemeModel
 
-    embedder = result._embedder  # type: ignore[attr-defined]
+    embedder = result.embedder
     segment_ids = [segment.segment_id for segment in result.segments]
     texts = [segment.clean_text for segment in result.segments]
     with _Timer(result.timings, "themes", say):
@@ -163,19 +170,19 @@ def _themes(result: RunResult, config: Config, model_dir: Path, refit: bool, say
         previous = validate.load_theme_state(state_path)
         match = validate.match_theme_ids(previous, model.centroids_)
         themes, assignments, reassignments = validate.renumber(themes, assignments, reassignments, match)
-        result.theme_matching = match  # type: ignore[attr-defined]
+        result.theme_matching = match
         centroids = {match.mapping.get(k, k): v for k, v in model.centroids_.items()}
         validate.save_theme_state(state_path, themes, centroids, previous=previous)
         result.themes, result.assignments, result.reassignments = themes, assignments, reassignments
         result.theme_selection = list(model.selection_)
-        result.centroids = centroids  # type: ignore[attr-defined]
+        result.centroids = centroids
 
 
 def _analyse(result: RunResult, config: Config, say: Progress) -> None:
     from pipeline import association, quotes, validate
     from pipeline.mapping import CategoryMapper
 
-    embedder = result._embedder  # type: ignore[attr-defined]
+    embedder = result.embedder
     labels = validate.load_labels(result.corpus_dir / config.labels_file)
     themes, assignments, warnings = validate.apply_labels(result.themes, result.assignments, labels,
                                                           result.categories)

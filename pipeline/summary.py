@@ -31,7 +31,7 @@ def print_summary(result, out_console: Console) -> None:
     lines.append(f"time: {timings}")
     lines.append(f"outputs: {result.out_dir}")
     for line in lines:
-        out_console.print(line, markup=False, highlight=False)
+        out_console.print(line, markup=False, highlight=False, soft_wrap=True)
     if result.themes and "report" in result.stages_run or "themes" in result.stages_run:
         print_themes(result, out_console)
 
