@@ -101,6 +101,8 @@ class MappingConfig:
     barrier_values: list[str] = field(default_factory=lambda: ["major barrier", "small barrier"])  # ratings meaning "a barrier"
     fdr_alpha: float = 0.05  # Benjamini-Hochberg false-discovery rate for the crosstab tests
     min_cell: int = 5  # expected cell counts below this are flagged as small cells (and use Fisher's exact test)
+    unrated_values: list[str] = field(default_factory=lambda: ["don't know", "dont know", "not sure", "n/a", "na", "not applicable"])  # ratings counted as blank (not rated)
+    major_barrier_values: list[str] = field(default_factory=lambda: ["major barrier"])  # ratings meaning "a major barrier" (disagreements.csv)
 
 
 @dataclass

@@ -1,0 +1,416 @@
+"""Map themes onto the survey's closed categories, flag themes no category describes, and code segments.
+
+How a category is represented (the label-free design that measured best in docs/evaluation notes): a set of
+*items*, each one embedding:
+
+- its label, embedded in a few prompt templates ("a comment about <label>", ...) and averaged;
+- each sentence or ``;``-separated clause of its description;
+- each of its keywords.
+
+A text's semantic similarity to a category is the MAX cosine over the category's items (max beats mean clearly:
+a comment usually touches one facet of a category, not all of them).
+
+``CategoryMapper`` scores every theme against every category::
+
+    score = (1 - keyword_weight) * similarity + keyword_weight * keyword_overlap
+
+where ``similarity`` is the max over the category's items of the theme centroid's dot product with the item, and
+``keyword_overlap`` is the share of the theme's keyword lemmas found among the category's label, description and
+keyword lemmas (lower-cased, spaCy lookup lemmas, stop words out).
+
+The centroid is the plain mean of the segments' (unit) embeddings, deliberately *not* re-normalised: its dot
+product with an item is then the mean cosine of the theme's segments to that item, on the same scale as the
+single texts the threshold is calibrated on. Re-normalising divides by the centroid's length, which shrinks as a
+theme gets larger and looser (about sqrt(mean pairwise cosine)), so a big loose theme would look closer to every
+category than any of its segments is (measured: 0.56 instead of 0.40 for a four-sentence off-list theme).
+
+Confidence is the margin between the best and the second-best category score (0 = a tie, so the mapping is a
+coin toss between two categories; with one category it is the best score itself).
+
+Emergent themes: a theme whose best score is below ``threshold_`` is emergent (no closed category describes it)
+and gets ``category_id=None``; its nearest category is still in ``scores_``. Unless a threshold is given, it is
+calibrated for the embedder in use, from the categories themselves (see ``calibrate_threshold``): each category
+item is scored as if it were a theme, once against its own category with that item held out (what a theme the
+category does describe scores) and once against the other categories (what an on-domain theme the list does not
+cover scores); a bundled set of off-topic sentences adds what an unrelated theme scores. The threshold is the
+point that best separates the two groups (Youden's J on the ROC curve), so it moves with the embedder instead of
+being a constant tuned to one corpus.
+
+``CategoryCoder`` assigns each segment directly to a category (no clustering): max-over-items cosine, then
+self-training rounds with a balanced logistic regression on the most confident share per category.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_curve
+
+from pipeline.errors import ConfigError, PipelineError
+from pipeline.records import UNASSIGNED, Assignment, Category, CategoryScore, Theme
+
+LABEL_TEMPLATES: tuple[str, ...] = (
+    "{}",
+    "a comment about {}",
+    "a problem with {}",
+    "the barrier is {}",
+)
+
+# Written by us: neutral sentences on topics no survey about health-service planning is about. They give the
+# scores an unrelated theme gets, one side of the emergent-threshold calibration.
+OFF_TOPIC_SENTENCES: tuple[str, ...] = (
+    "The recipe needs two eggs and a cup of flour.",
+    "We went hiking in the mountains last summer.",
+    "The football match ended in a goalless draw.",
+    "My cat likes to sleep on the windowsill in the afternoon.",
+    "The train to the coast was delayed by twenty minutes.",
+    "She painted the kitchen a pale shade of yellow.",
+    "The museum opened a new exhibition of ancient coins.",
+    "Tomatoes grow best in a sunny, sheltered spot.",
+    "He practises the violin for an hour every evening.",
+    "The bakery on the corner sells fresh bread at dawn.",
+    "A thunderstorm knocked out the power overnight.",
+    "The novel follows two sisters across three decades.",
+    "Our neighbours are building an extension at the back.",
+    "The river freezes over in a very cold winter.",
+    "I prefer tea to coffee in the mornings.",
+    "The band released their third album last month.",
+    "Penguins huddle together to stay warm.",
+    "The chess tournament lasted four days.",
+    "He lost his umbrella on the bus again.",
+    "The garden fence needs a fresh coat of paint.",
+    "The telescope showed the rings of Saturn clearly.",
+    "She knitted a scarf for her grandson.",
+    "The ferry crossing was calm and sunny.",
+    "The recipe calls for fresh basil and garlic.",
+    "Our dog barks at the postman every morning.",
+    "The mountain village has one small shop.",
+    "They danced until midnight at the wedding.",
+    "The old clock in the hall chimes every hour.",
+    "A new coffee shop opened near the station.",
+    "The children built a sandcastle on the beach.",
+    "The film was too long and the ending was weak.",
+    "Bees visit the lavender all through July.",
+    "He repaired the bicycle puncture with a patch kit.",
+    "The choir rehearses in the church hall on Thursdays.",
+    "Snow fell heavily across the hills overnight.",
+    "The crossword was harder than usual today.",
+)
+
+
+@lru_cache(maxsize=1)
+def _nlp():
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()
+    return nlp
+
+
+def content_lemmas(texts: Iterable[str]) -> set[str]:
+    """Lower-cased lookup lemmas of the words in ``texts``, without stop words, punctuation or numbers."""
+    lemmas: set[str] = set()
+    nlp = _nlp()
+    for doc in nlp.pipe(str(text).lower() for text in texts):
+        for token in doc:
+            if token.is_stop or token.is_punct or token.is_space or token.like_num or len(token.text) < 2:
+                continue
+            lemma = token.lemma_.lower().strip()
+            if lemma and not _nlp().vocab[lemma].is_stop:
+                lemmas.add(lemma)
+    return lemmas
+
+
+def keyword_overlap(theme_lemmas: set[str], category_lemmas: set[str]) -> float:
+    """Share of the theme's keyword lemmas that are among the category's lemmas (0 when it has none)."""
+    if not theme_lemmas:
+        return 0.0
+    return len(theme_lemmas & category_lemmas) / len(theme_lemmas)
+
+
+def _description_items(description: str) -> list[str]:
+    return [part.strip() for part in re.split(r"(?<=[.!?])\s+(?=[A-Z])|;\s*|\n+", description or "") if part.strip()]
+
+
+@dataclasses.dataclass(frozen=True)
+class CategoryItems:
+    """A category's item texts, their embeddings (one row per item) and the lemmas of each item."""
+
+    texts: tuple[str, ...]
+    vectors: np.ndarray
+    lemmas: tuple[frozenset[str], ...]
+
+    @property
+    def all_lemmas(self) -> set[str]:
+        return set().union(*self.lemmas) if self.lemmas else set()
+
+
+def embed_categories(categories: Sequence[Category], embedder) -> list[CategoryItems]:
+    """Embed every category's items (label in templates averaged, description parts, keywords) in one batch."""
+    plans: list[list[list[str]]] = []  # per category, per item: the texts whose mean embedding is the item
+    for category in categories:
+        label = category.label.strip() or category.category_id
+        items = [[template.format(label) for template in LABEL_TEMPLATES]]
+        items += [[part] for part in _description_items(category.description)]
+        items += [[keyword.strip()] for keyword in category.keywords if keyword.strip()]
+        plans.append(items)
+    flat = [text for items in plans for item in items for text in item]
+    vectors = np.asarray(embedder.encode(flat), dtype=np.float32) if flat else np.zeros((0, 0), np.float32)
+    result: list[CategoryItems] = []
+    cursor = 0
+    for category, items in zip(categories, plans):
+        rows = []
+        for item in items:
+            rows.append(_unit(vectors[cursor:cursor + len(item)].mean(axis=0)))
+            cursor += len(item)
+        # the label item's words are the label's, not the template filler's
+        texts = (category.label,) + tuple(item[0] for item in items[1:])
+        result.append(CategoryItems(texts=texts, vectors=np.vstack(rows),
+                                    lemmas=tuple(frozenset(content_lemmas([t])) for t in texts)))
+    return result
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    return (vector / norm if norm > 0 else vector).astype(np.float32)
+
+
+def item_similarity(vectors: np.ndarray, items: Sequence[CategoryItems]) -> np.ndarray:
+    """(n_texts, n_categories) max cosine of each row of ``vectors`` over each category's items."""
+    vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+    out = np.zeros((vectors.shape[0], len(items)), dtype=np.float64)
+    for j, category_items in enumerate(items):
+        out[:, j] = (vectors @ category_items.vectors.T).max(axis=1)
+    return out
+
+
+def calibrate_threshold(items: Sequence[CategoryItems], embedder, keyword_weight: float) -> tuple[float, str]:
+    """Emergent threshold for this embedder and category list, and a sentence saying how it was found.
+
+    Positives: each item of a category with at least two items, scored as a pseudo-theme against its own
+    category with that item held out. Negatives: the same item scored against the best *other* category, and
+    each bundled off-topic sentence scored against the best category. The threshold maximises Youden's J
+    (true-positive rate minus false-positive rate). Without positives (every category is a bare label), the
+    threshold is the highest off-topic score.
+    """
+    w = keyword_weight
+    positives: list[float] = []
+    negatives: list[float] = []
+    for j, own in enumerate(items):
+        for i in range(len(own.texts)):
+            vector = own.vectors[i:i + 1]
+            lemmas = set(own.lemmas[i])
+            if len(own.texts) >= 2:
+                keep = [k for k in range(len(own.texts)) if k != i]
+                similarity = float((vector @ own.vectors[keep].T).max())
+                held_out_lemmas = set().union(*(own.lemmas[k] for k in keep))
+                positives.append((1 - w) * similarity + w * keyword_overlap(lemmas, held_out_lemmas))
+            others = [
+                (1 - w) * float((vector @ other.vectors.T).max()) + w * keyword_overlap(lemmas, other.all_lemmas)
+                for k, other in enumerate(items) if k != j
+            ]
+            if others:
+                negatives.append(max(others))
+    off_topic = np.asarray(embedder.encode(list(OFF_TOPIC_SENTENCES)), dtype=np.float32)
+    off_lemmas = [content_lemmas([s]) for s in OFF_TOPIC_SENTENCES]
+    off_scores = [
+        max((1 - w) * float((vector @ c.vectors.T).max()) + w * keyword_overlap(lemmas, c.all_lemmas) for c in items)
+        for vector, lemmas in zip(off_topic, off_lemmas)
+    ]
+    negatives += off_scores
+    if not positives:
+        threshold = float(max(off_scores))
+        return threshold, (f"highest score of {len(off_scores)} off-topic sentences ({threshold:.3f}); no category "
+                           "has a description or keywords to calibrate against")
+    truth = np.r_[np.ones(len(positives)), np.zeros(len(negatives))]
+    scores = np.r_[positives, negatives]
+    fpr, tpr, thresholds = roc_curve(truth, scores)
+    best = int(np.argmax(tpr - fpr))
+    threshold = float(min(thresholds[best], 1.0))
+    method = (f"Youden's J on {len(positives)} held-out own-category item scores vs {len(negatives) - len(off_scores)} "
+              f"other-category item scores and {len(off_scores)} off-topic sentences: threshold {threshold:.3f} "
+              f"(TPR {tpr[best]:.2f}, FPR {fpr[best]:.2f}) for embedder {getattr(embedder, 'name', '?')}")
+    return threshold, method
+
+
+def _check_aligned(assignments: Sequence[Assignment], embeddings: np.ndarray) -> None:
+    if len(assignments) != len(embeddings):
+        raise PipelineError(f"mapping got {len(assignments)} assignments but {len(embeddings)} embeddings; "
+                            "they must be aligned with the segments")
+
+
+class CategoryMapper:
+    """Map each theme to its best closed category, with a confidence and an emergent flag.
+
+    Parameters
+    ----------
+    keyword_weight : float
+        Weight of keyword overlap against semantic similarity in the combined score (0..1).
+    emergent_threshold : float or None
+        Themes whose best score is below this are emergent; None calibrates it (see the module docstring).
+    random_state : int
+        Unused by the deterministic scoring; kept so every stage takes the run's seed the same way.
+
+    Attributes
+    ----------
+    scores_ : list[CategoryScore]
+        Every theme x every category.
+    themes_ : list[Theme]
+        Copies of the themes with ``category_id`` (None when emergent), ``confidence`` and ``emergent`` filled.
+    threshold_ : float or None
+        The emergent threshold used (None without categories).
+    threshold_method_ : str
+        How the threshold was set.
+    unsupported_categories_ : list[Category]
+        Categories no (non-emergent) theme maps to: what the free text did not raise.
+    """
+
+    def __init__(self, keyword_weight: float = 0.25, emergent_threshold: float | None = None, random_state: int = 0):
+        self.keyword_weight = keyword_weight
+        self.emergent_threshold = emergent_threshold
+        self.random_state = random_state
+
+    def fit(self, themes: list[Theme], assignments: list[Assignment], embeddings: np.ndarray,
+            categories: list[Category], embedder, theme_texts: dict[int, list[str]] | None = None) -> CategoryMapper:
+        """Score themes against categories.
+
+        A theme's vector is the normalised mean of the embeddings of the segments whose *primary* theme it is;
+        ``theme_texts[theme_id]`` (e.g. representative documents), when given, is embedded and used instead. A
+        theme with neither is represented by its label and keywords.
+        """
+        if not 0.0 <= self.keyword_weight <= 1.0:
+            raise ConfigError(f"mapping.keyword_weight must be in [0, 1], got {self.keyword_weight}")
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        _check_aligned(assignments, embeddings)
+        all_themes = list(themes)
+        themes = [theme for theme in all_themes if theme.theme_id != UNASSIGNED]
+        if not categories:
+            self.scores_, self.themes_ = [], all_themes
+            self.threshold_, self.threshold_method_ = None, "no categories given"
+            self.unsupported_categories_ = []
+            return self
+        items = embed_categories(categories, embedder)
+        if self.emergent_threshold is not None:
+            self.threshold_ = float(self.emergent_threshold)
+            self.threshold_method_ = "set in config (mapping.emergent_threshold)"
+        else:
+            self.threshold_, self.threshold_method_ = calibrate_threshold(items, embedder, self.keyword_weight)
+
+        theme_vectors = self._theme_vectors(themes, assignments, embeddings, embedder, theme_texts or {})
+        similarity = item_similarity(theme_vectors, items) if themes else np.zeros((0, len(categories)))
+        category_lemmas = [c.all_lemmas for c in items]
+        w = self.keyword_weight
+        self.scores_ = []
+        mapped_themes: dict[int, Theme] = {}
+        mapped: set[str] = set()
+        for row, theme in enumerate(themes):
+            lemmas = content_lemmas(theme.keywords)
+            overlaps = [keyword_overlap(lemmas, words) for words in category_lemmas]
+            combined = (1 - w) * similarity[row] + w * np.asarray(overlaps)
+            for j, category in enumerate(categories):
+                self.scores_.append(CategoryScore(theme.theme_id, category.category_id, round(float(similarity[row, j]), 6),
+                                                  round(float(overlaps[j]), 6), round(float(combined[j]), 6)))
+            order = np.argsort(-combined, kind="stable")
+            best = float(combined[order[0]])
+            runner_up = float(combined[order[1]]) if len(order) > 1 else 0.0
+            emergent = best < self.threshold_
+            category_id = None if emergent else categories[order[0]].category_id
+            if category_id is not None:
+                mapped.add(category_id)
+            mapped_themes[theme.theme_id] = dataclasses.replace(theme, category_id=category_id, emergent=emergent,
+                                                                confidence=round(best - runner_up, 6))
+        # same order as given, so the caller can zip them with its own list (the outlier pseudo-theme passes through)
+        self.themes_ = [mapped_themes.get(theme.theme_id, theme) for theme in all_themes]
+        self.unsupported_categories_ = [c for c in categories if c.category_id not in mapped]
+        return self
+
+    @staticmethod
+    def _theme_vectors(themes: Sequence[Theme], assignments: Sequence[Assignment], embeddings: np.ndarray,
+                       embedder, theme_texts: dict[int, list[str]]) -> np.ndarray:
+        members: dict[int, list[int]] = {}
+        for row, assignment in enumerate(assignments):
+            members.setdefault(assignment.theme_id, []).append(row)
+        vectors: list[np.ndarray | None] = []
+        to_encode: dict[int, list[str]] = {}
+        for position, theme in enumerate(themes):
+            texts = [t for t in theme_texts.get(theme.theme_id, []) if t and t.strip()]
+            if texts:
+                to_encode[position] = texts
+                vectors.append(None)
+            elif members.get(theme.theme_id):
+                vectors.append(embeddings[members[theme.theme_id]].mean(axis=0))
+            else:
+                to_encode[position] = [" ".join([theme.label, *theme.keywords]).strip() or str(theme.theme_id)]
+                vectors.append(None)
+        if to_encode:
+            flat = [text for texts in to_encode.values() for text in texts]
+            encoded = np.asarray(embedder.encode(flat), dtype=np.float32)
+            cursor = 0
+            for position, texts in to_encode.items():
+                vectors[position] = encoded[cursor:cursor + len(texts)].mean(axis=0)
+                cursor += len(texts)
+        return np.vstack(vectors) if vectors else np.zeros((0, embeddings.shape[1] if embeddings.ndim == 2 else 0))
+
+
+class CategoryCoder:
+    """Code every segment with one closed category, without labelled examples.
+
+    Each segment starts at its highest max-over-items cosine category; then, ``n_self_training`` times, the
+    ``keep_share`` most confident segments of each category train a balanced logistic regression on the
+    embeddings, which re-predicts every segment.
+
+    Attributes
+    ----------
+    similarity_ : ndarray (n_segments, n_categories)
+        Max cosine over each category's items.
+    scores_ : ndarray (n_segments, n_categories)
+        The scores ``labels_`` is the row-wise argmax of: the last round's class probabilities (zero for a
+        category that had no confident segment), or ``similarity_`` when no self-training ran.
+    labels_ : ndarray of int (n_segments,)
+        Category index per segment (into the ``categories`` passed to ``fit``).
+    n_rounds_ : int
+        Self-training rounds actually run (fewer than asked when fewer than two categories have segments).
+    """
+
+    def __init__(self, n_self_training: int = 2, keep_share: float = 0.3, random_state: int = 0):
+        self.n_self_training = n_self_training
+        self.keep_share = keep_share
+        self.random_state = random_state
+
+    def fit(self, embeddings: np.ndarray, categories: list[Category], embedder) -> CategoryCoder:
+        if not categories:
+            raise PipelineError("category coding needs at least one category (categories.yaml is empty or missing)")
+        if not 0.0 < self.keep_share <= 1.0:
+            raise ConfigError(f"keep_share must be in (0, 1], got {self.keep_share}")
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        items = embed_categories(categories, embedder)
+        self.similarity_ = item_similarity(embeddings, items) if len(embeddings) else np.zeros((0, len(categories)))
+        scores = self.similarity_
+        labels = scores.argmax(axis=1) if len(scores) else np.zeros(0, dtype=int)
+        self.n_rounds_ = 0
+        for _ in range(self.n_self_training):
+            keep = self._confident_rows(scores, labels)
+            if len(np.unique(labels[keep])) < 2:
+                break
+            model = LogisticRegression(class_weight="balanced", max_iter=1000, random_state=self.random_state)
+            model.fit(embeddings[keep], labels[keep])
+            proba = np.zeros((len(embeddings), len(categories)))
+            proba[:, model.classes_] = model.predict_proba(embeddings)
+            scores, labels = proba, proba.argmax(axis=1)
+            self.n_rounds_ += 1
+        self.scores_ = scores
+        self.labels_ = np.asarray(labels, dtype=int)
+        return self
+
+    def _confident_rows(self, scores: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        keep: list[np.ndarray] = []
+        for label in np.unique(labels):
+            rows = np.flatnonzero(labels == label)
+            n_keep = max(1, int(np.ceil(self.keep_share * len(rows))))
+            keep.append(rows[np.argsort(-scores[rows, label], kind="stable")[:n_keep]])
+        return np.sort(np.concatenate(keep)) if keep else np.zeros(0, dtype=int)

@@ -1,0 +1,359 @@
+"""report.py / outputs.py: the tables say what the records say, the HTML is self-contained and escaped, and
+outputs are written atomically with an honest run.json."""
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import Config
+from pipeline.outputs import RunDirectory, read_run_status
+from pipeline.records import (
+    DROPPED, KEPT, UNASSIGNED, Answer, Assignment, Category, CategoryScore, CrosstabCell, LedgerEntry, Quote,
+    Reassignment, Segment, SourceFile, Theme,
+)
+from pipeline.report import (
+    EMERGENT_TEXT, barrier_shares, build_view, crosstab_rows, quote_rows, render_markdown, segment_rows,
+    theme_rows, top_associations, uncovered_categories, write_ingest_outputs, write_report,
+)
+from pipeline.report_html import render_html
+from pipeline.runner import RunResult
+
+SCRIPT_TEXT = "Boards meet <script>alert('x')</script> & nothing changes"
+
+# (respondent, free text or None for a dropped answer, drop reason, capacity, footprints, funding)
+RESPONDENTS = [
+    ("R1", "We simply have no staff time left to plan at this scale.", "", "major barrier", "not a barrier", "small barrier"),
+    ("R2", "Our planning area cuts across two councils. Nobody agreed where the line goes.", "", "small barrier",
+     "major barrier", "not a barrier"),
+    ("R3", "Councillors blow hot and cold on every change we propose.", "", "not a barrier", "not a barrier",
+     "major barrier"),
+    ("R4", "Too few managers and analysts, and the ones we have are exhausted. Ring me on 07700 900123.", "",
+     "major barrier", "small barrier", "major barrier"),
+    ("R5", SCRIPT_TEXT, "", "not a barrier", "not a barrier", "not a barrier"),
+    ("R6", "Local politics: members will not back closing a ward before an election.", "", "not a barrier",
+     "small barrier", "small barrier"),
+    ("R7", "n/a", "non-answer", "major barrier", "not a barrier", "not a barrier"),
+    ("R8", "We simply have no staff time left to plan at this scale.", "duplicate", "major barrier", "", ""),
+]
+# themes of each kept answer's segments (two entries: the answer is split at its first sentence end)
+SEGMENT_THEMES = {"R1": [0], "R2": [1, 1], "R3": [2], "R4": [0, UNASSIGNED], "R5": [2], "R6": [2]}
+
+
+def _split(text: str, n: int) -> list[tuple[int, int]]:
+    if n <= 1:
+        return [(0, len(text))][:n]
+    cut = text.index(". ") + 1
+    return [(0, cut), (cut + 1, len(text))]
+
+
+def build_result(corpus_dir: Path, out_dir: Path) -> RunResult:
+    """A small hand-built run: 8 answers (2 dropped), 8 segments, 3 themes (one emergent and unstable), 4 closed
+    categories (one no theme supports), crosstab cells, and quotes with and without identifiability flags."""
+    answers, ledger, segments, assignments = [], [], [], []
+    for row, (rid, text, reason, capacity, footprints, funding) in enumerate(RESPONDENTS, start=1):
+        answer = Answer(f"survey.csv:{row}", "survey.csv", row, rid, text,
+                        ratings={"q2_capacity": capacity, "q2_footprints": footprints, "q2_funding": funding,
+                                 "q2_targets": "small barrier"})
+        answers.append(answer)
+        themes_of = SEGMENT_THEMES.get(rid, [])
+        ledger.append(LedgerEntry(answer.answer_id, "survey.csv", row, rid, DROPPED if reason else KEPT, reason,
+                                  "survey.csv:1" if reason == "duplicate" else "", len(themes_of)))
+        for index, ((start, end), theme_id) in enumerate(zip(_split(text, len(themes_of)), themes_of)):
+            segment = Segment(f"{answer.answer_id}#{index}", answer.answer_id, rid, "survey.csv", row, index, start,
+                              end, text[start:end], text[start:end].lower())
+            segments.append(segment)
+            secondary = ((1, 0.2),) if theme_id == 0 else ()
+            assignments.append(Assignment(segment.segment_id, theme_id, 0.8 if theme_id != UNASSIGNED else 0.0,
+                                          secondary))
+    categories = [
+        Category("capacity", "Lack of organisational or staff capacity", "local", rating_column="q2_capacity"),
+        Category("footprints", "Confusion or clashes over planning footprints", "local",
+                 rating_column="q2_footprints"),
+        Category("funding", "Insufficient social care funding", "national", rating_column="q2_funding"),
+        Category("targets", "Meeting organisations' own targets", "national", "Organisations held to their own "
+                 "targets", rating_column="q2_targets"),
+    ]
+    themes = [
+        Theme(0, "Staff capacity & time", ("staff", "time", "analysts"), 2, 0.91, False, "capacity", 0.72,
+              definition="Too few people, or too little time, to plan."),
+        Theme(1, "Footprint boundaries", ("area", "councils", "line"), 2, 0.84, False, "footprints", 0.66),
+        Theme(2, "Local political will", ("councillors", "members", "election"), 3, 0.42, True, None, 0.21,
+              emergent=True, definition="Elected members' ambivalence about change."),
+    ]
+    scores = [CategoryScore(t.theme_id, c.category_id, s, 0.1, s) for t, row in zip(themes, [
+        [0.72, 0.20, 0.31, 0.15], [0.18, 0.66, 0.12, 0.22], [0.21, 0.19, 0.17, 0.20]]) for c, s in zip(categories, row)]
+
+    def cell(theme_id, category_id, n_with, b_with, n_without, b_without, p_adj):
+        return CrosstabCell(theme_id, category_id, n_with, b_with, n_without, b_without, b_with / n_with, 0.1, 0.9,
+                            b_without / n_without, 0.1, 0.9, 2.0, p_adj / 2, p_adj, "fisher", n_with < 5)
+    crosstab = [cell(0, "capacity", 2, 2, 6, 2, 0.03), cell(1, "footprints", 1, 1, 7, 2, 0.4),
+                cell(2, "funding", 3, 2, 5, 2, 0.6), cell(2, "capacity", 3, 0, 5, 4, 0.2)]
+    quotes = [
+        Quote(0, 1, "survey.csv:1#0", "R1", "survey.csv", 1, RESPONDENTS[0][1], 0.93,
+              ratings={"q2_capacity": "major barrier"}),
+        Quote(0, 2, "survey.csv:4#0", "R4", "survey.csv", 4, "Too few managers and analysts, and the ones we have "
+              "are exhausted.", 0.81, flags=("phone",), ratings={"q2_capacity": "major barrier"}),
+        Quote(1, 1, "survey.csv:2#0", "R2", "survey.csv", 2, "Our planning area cuts across two councils.", 0.88),
+        Quote(2, 1, "survey.csv:3#0", "R3", "survey.csv", 3, RESPONDENTS[2][1], 0.9, flags=("named-organisation",)),
+        Quote(2, 2, "survey.csv:5#0", "R5", "survey.csv", 5, SCRIPT_TEXT, 0.7),
+        Quote(2, 3, "survey.csv:6#0", "R6", "survey.csv", 6, RESPONDENTS[5][1], 0.65, ratings={"q2_funding": "small barrier"}),
+    ]
+    return RunResult(
+        corpus_dir=corpus_dir, out_dir=out_dir, config=Config(),
+        files=[SourceFile("survey.csv", "csv", "ab" * 32, len(answers), "utf-8")], answers=answers, ledger=ledger,
+        segments=segments, warnings=["survey.csv:9: row has 3 fields, header has 4 (read as blank ratings)"],
+        categories=categories, cache_hits=5, cache_misses=3, themes=themes, assignments=assignments,
+        reassignments=[Reassignment("survey.csv:6#0", UNASSIGNED, 2, "embeddings", 0.41)],
+        theme_selection=[{"n_themes": 3, "score": 0.41, "chosen": True}, {"n_themes": 4, "score": 0.37, "chosen": False}],
+        category_scores=scores, crosstab=crosstab,
+        disagreements=[{"respondent_id": "R3", "theme_id": 2, "category_id": "funding", "note": "text vs rating"}],
+        quotes=quotes, timings={"ingest": 0.01, "themes": 1.5}, stages_run=["ingest", "clean", "themes", "report"])
+
+
+@pytest.fixture
+def result(tmp_path: Path) -> RunResult:
+    return build_result(tmp_path / "corpus", tmp_path / "out")
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture
+def written(result: RunResult, tmp_path: Path) -> dict[str, Path]:
+    return write_report(result, tmp_path / "out")
+
+
+def test_report_ledger_lists_every_answer_read(result, written):
+    rows = read_csv(written["ledger.csv"])
+    assert [r["answer_id"] for r in rows] == [a.answer_id for a in result.answers]
+    dropped = {r["respondent_id"]: r["reason"] for r in rows if r["status"] == DROPPED}
+    assert dropped == {"R7": "non-answer", "R8": "duplicate"}
+
+
+def test_report_segments_carry_theme_and_exact_offsets(result, written):
+    rows = read_csv(written["segments.csv"])
+    assert len(rows) == len(result.segments)
+    texts = {a.answer_id: a.text for a in result.answers}
+    for row in rows:
+        assert texts[row["answer_id"]][int(row["start"]):int(row["end"])] == row["text"]
+    labels = {r["segment_id"]: r["theme_label"] for r in rows}
+    assert labels["survey.csv:4#1"] == "unassigned"
+    assert labels["survey.csv:2#1"] == "Footprint boundaries"
+    assert next(r for r in rows if r["segment_id"] == "survey.csv:1#0")["secondary"] == "1:0.200"
+
+
+def test_report_themes_table_labels_emergent_and_counts_respondents(result, written):
+    rows = {r["label"]: r for r in read_csv(written["themes.csv"])}
+    political = rows["Local political will"]
+    assert political["emergent"] == "True" and political["category_label"] == EMERGENT_TEXT
+    assert political["unstable"] == "True"
+    assert rows["Staff capacity & time"]["category_label"] == "Lack of organisational or staff capacity"
+    # 6 respondents have kept text; R3, R5, R6 carry the political theme
+    assert float(political["share"]) == pytest.approx(3 / 6, abs=1e-6)
+    assert float(rows["Footprint boundaries"]["share"]) == pytest.approx(1 / 6, abs=1e-6)
+    assert list(rows) == ["Local political will", "Staff capacity & time", "Footprint boundaries"]  # largest first
+
+
+def test_report_quotes_csv_matches_quote_records(result, written):
+    rows = read_csv(written["quotes.csv"])
+    assert [(r["segment_id"], r["text"]) for r in rows] == [(q.segment_id, q.text) for q in
+                                                           sorted(result.quotes, key=lambda q: (q.theme_id, q.rank))]
+    flagged = {r["respondent_id"]: r["flags"] for r in rows if r["flagged"] == "True"}
+    assert flagged == {"R4": "phone", "R3": "named-organisation"}
+    assert next(r for r in rows if r["respondent_id"] == "R1")["source"] == "survey.csv:1"
+
+
+@pytest.mark.parametrize("name, n_rows", [("assignments.csv", 8), ("reassignments.csv", 1),
+                                          ("theme_selection.csv", 2), ("theme_category_map.csv", 12),
+                                          ("crosstab.csv", 4), ("disagreements.csv", 1)])
+def test_report_tables_have_one_row_per_record(written, name, n_rows):
+    assert len(read_csv(written[name])) == n_rows
+
+
+def test_report_category_map_marks_best_and_emergent(written):
+    rows = read_csv(written["theme_category_map.csv"])
+    best = {(r["theme_id"], r["category_id"]) for r in rows if r["best"] == "True"}
+    assert best == {("0", "capacity"), ("1", "footprints")}
+    assert all(r["emergent"] == "True" for r in rows if r["theme_id"] == "2")
+
+
+def test_report_crosstab_significance_and_order(result):
+    rows = crosstab_rows(result.crosstab, result.themes, result.categories, alpha=0.05)
+    assert [r["significant"] for r in rows] == [True, False, False, False]
+    assert rows[0]["share_difference"] == pytest.approx(1.0 - 2 / 6)
+    top = top_associations(result.crosstab, alpha=0.05)
+    assert (top[0].theme_id, top[0].category_id) == (0, "capacity")
+    assert [c.p_adjusted for c in top[1:]] == sorted(c.p_adjusted for c in top[1:])
+
+
+def test_report_barrier_shares_count_each_respondent_once(result):
+    shares = barrier_shares(result.answers, result.categories, ["major barrier", "small barrier"])
+    # capacity: R1..R8 all rated it; barrier = R1, R2, R4, R7, R8
+    assert shares["capacity"] == (8, 5)
+    assert shares["footprints"] == (7, 3)  # R8 left it blank
+
+
+def test_report_uncovered_categories_are_those_no_theme_maps_to(result):
+    assert [c.category_id for c in uncovered_categories(result.categories, result.themes)] == ["funding", "targets"]
+
+
+def test_report_manifest_records_provenance(result, written):
+    manifest = json.loads(written["manifest.json"].read_text())
+    assert manifest["seed"] == result.config.seed
+    assert manifest["config"]["mapping"]["fdr_alpha"] == result.config.mapping.fdr_alpha
+    assert manifest["input_files"][0]["sha256"] == "ab" * 32
+    assert manifest["cache"] == {"hits": 5, "misses": 3}
+    assert manifest["counts"]["answers_read"] == 8 and manifest["counts"]["dropped_by_reason"] == {
+        "duplicate": 1, "non-answer": 1}
+    assert manifest["packages"]["scikit-learn"]
+    assert manifest["timings"] == {"ingest": 0.01, "themes": 1.5}
+
+
+def test_report_html_references_nothing_external(written):
+    page = written["report.html"].read_text()
+    assert not re.search(r"""(?:src|href|action|url)\s*[=(]\s*["']?\s*(?:https?:)?//""", page, re.I)
+    assert "<link" not in page and "@import" not in page
+    assert not re.search(r"<(?:img|iframe|object|embed)\b", page)
+
+
+def test_report_html_escapes_user_text(written):
+    page = written["report.html"].read_text()
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; nothing changes" in page
+    assert len(re.findall(r"<script\b", page)) == 2  # the quote data block and the export code, nothing else
+    data = re.search(r'<script type="application/json" id="quote-data">(.*?)</script>', page, re.S).group(1)
+    assert SCRIPT_TEXT in [q["text"] for q in json.loads(data)]
+
+
+def test_report_html_shows_themes_flags_and_checkbox_labels(result, written):
+    page = written["report.html"].read_text()
+    assert page.count('class="quote-select"') == len(result.quotes)
+    for index in range(len(result.quotes)):
+        assert f'<label for="quote-{index}">' in page
+    assert page.count('class="flag-warning"') == 2
+    assert EMERGENT_TEXT in page and "Insufficient social care funding" in page
+    assert page.count('class="bar"') == 3 + 2 + 2  # 3 theme bars, 2 mapped-category bars, 2 uncovered categories
+    assert 'role="img"' in page
+
+
+def test_report_markdown_lists_themes_associations_and_quotes(result, written):
+    text = written["report.md"].read_text()
+    assert text.index("Staff capacity & time") < text.index("## Quotes")
+    assert f"| Local political will | 3 | 3 (50%) | 0.42 ⚠ unstable | {EMERGENT_TEXT} |" in text
+    significant = [line for line in text.splitlines() if line.endswith("| significant; small cell |")]
+    assert len(significant) == 1 and significant[0].startswith("| Staff capacity & time |")
+    assert "⚠ may identify the respondent: phone" in text
+    assert "- Meeting organisations' own targets" in text
+    assert "<script>" not in text and "Boards meet \\<script\\>alert" in text
+
+
+def test_report_html_is_written_last(result, tmp_path, monkeypatch):
+    import pipeline.report as report
+
+    order = []
+    for name in ("write_csv", "write_json", "atomic_write_text"):
+        original = getattr(report, name)
+        monkeypatch.setattr(report, name, lambda path, *a, _f=original, **k: (order.append(Path(path).name),
+                                                                                 _f(path, *a, **k)))
+    written = write_report(result, tmp_path / "out")
+    assert order[-1] == "report.html" and sorted(order) == sorted(written)
+
+
+def test_report_ingest_outputs_only_ledger_and_segments(result, tmp_path):
+    written = write_ingest_outputs(result, tmp_path / "ingest")
+    assert sorted(p.name for p in (tmp_path / "ingest").iterdir()) == ["ledger.csv", "segments.csv"]
+    assert len(read_csv(written["segments.csv"])) == len(result.segments)
+
+
+def test_report_run_directory_complete_lists_files_and_report_carries_run_id(result, tmp_path):
+    out = tmp_path / "out"
+    with RunDirectory(out) as run:
+        assert read_run_status(out)["status"] == "running"
+        write_report(result, out)
+    status = read_run_status(out)
+    assert status["status"] == "complete" and status["run_id"] == run.run_id
+    assert "report.html" in status["files"] and "ledger.csv" in status["files"]
+    assert f'data-run-id="{run.run_id}"' in (out / "report.html").read_text()
+    assert json.loads((out / "manifest.json").read_text())["run_id"] == run.run_id
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_report_interrupted_run_fails_and_leaves_no_report(result, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    with RunDirectory(out):
+        write_report(result, out)  # a first, complete run
+    assert (out / "report.html").exists()
+
+    import pipeline.report as report
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("disk full\nwhile writing")
+    monkeypatch.setattr(report, "write_json", crash)  # manifest.json: after the tables, before the report
+    with pytest.raises(RuntimeError), RunDirectory(out) as second:
+        write_report(result, out)
+    status = read_run_status(out)
+    assert status == {**status, "status": "failed", "run_id": second.run_id, "error": "disk full while writing"}
+    assert not (out / "report.html").exists() and not (out / "report.md").exists()
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_report_atomic_write_failure_keeps_previous_file_and_no_temp(tmp_path, monkeypatch):
+    import pipeline.outputs as outputs
+
+    target = tmp_path / "table.csv"
+    outputs.write_csv(target, [{"a": 1}])
+
+    def broken_fsync(fd):
+        raise OSError("device vanished")
+    monkeypatch.setattr(outputs.os, "fsync", broken_fsync)
+    with pytest.raises(OSError):
+        outputs.write_csv(target, [{"a": 2}])
+    assert target.read_text() == "a\n1\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
+
+
+def test_report_run_directory_removes_stale_temp_files(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".report.html.abc123.tmp").write_text("half a report")
+    with RunDirectory(out):
+        assert not list(out.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("text", ["</script><script>alert(1)</script>", "a\u2028b & <b>c</b>", 'say "hi", ok'])
+def test_report_quote_data_block_survives_hostile_text(result, text):
+    result.quotes[0] = Quote(0, 1, "survey.csv:1#0", "R1", "survey.csv", 1, text, 0.9)
+    page = render_html(build_view(result, "run-x", "now"))
+    data = re.search(r'<script type="application/json" id="quote-data">(.*?)</script>', page, re.S).group(1)
+    assert next(q["text"] for q in json.loads(data) if q["respondent_id"] == "R1") == text
+
+
+def test_report_pure_builders_match_records(result):
+    segments = segment_rows(result.segments, result.assignments, result.themes)
+    assert {r["theme_id"] for r in segments} == {0, 1, 2, UNASSIGNED}
+    themes = theme_rows(result.themes, result.segments, result.assignments, result.categories)
+    assert sum(t["size"] for t in themes) == sum(a.theme_id != UNASSIGNED for a in result.assignments)
+    quotes = quote_rows(result.quotes, result.themes)
+    assert [q["flagged"] for q in quotes] == [False, True, False, True, False, False]
+    assert render_markdown(build_view(result, "run-x", "now")).startswith("# Free-text themes\n")
+
+
+@pytest.mark.parametrize("keep", ["nothing", "ledger only", "themes without categories"])
+def test_report_writes_sparse_runs(result, tmp_path, keep):
+    sparse = RunResult(corpus_dir=tmp_path / "c", out_dir=tmp_path / "o", config=Config())
+    if keep != "nothing":
+        sparse.files, sparse.answers, sparse.ledger = result.files, result.answers, result.ledger
+    if keep == "themes without categories":
+        sparse.segments, sparse.assignments, sparse.quotes = result.segments, result.assignments, result.quotes
+        sparse.themes = [t for t in result.themes]
+    written = write_report(sparse, tmp_path / "o")
+    page = written["report.html"].read_text()
+    assert len(read_csv(written["ledger.csv"])) == len(sparse.ledger)
+    assert page.count('class="quote-select"') == len(sparse.quotes)
+    assert ("No theme–category scores" in page) == (not sparse.category_scores)
