@@ -63,6 +63,7 @@ class CleanConfig:
     min_chars: int = 3  # answers shorter than this after cleaning are non-answers
     language: str = "en"  # answers detected as another language are set aside as "non-english"
     language_min_chars: int = 40  # shorter answers are too short to judge their language, so they are kept
+    language_confidence: float = 0.9  # py3langid probability needed before an answer is set aside as another language
     spacy_model: str | None = None  # a trained spaCy pipeline name if installed; None = blank("en") + lookup lemmas
     segment_min_chars: int = 25  # a sentence shorter than this is joined to its neighbour rather than made a segment
     max_sentences_per_segment: int = 2  # unbulleted paragraphs are split into groups of this many sentences
@@ -96,7 +97,8 @@ class ThemesConfig:
 
 @dataclass
 class MappingConfig:
-    emergent_threshold: float | None = None  # None = calibrate; themes whose best category score is below are emergent
+    emergent_threshold: float | None = None  # fixed score below which a theme is emergent; None = calibrate on the corpus
+    min_elevation: float = 0.5  # calibrated mode: a theme maps only if this many corpus SDs more similar to the category than the corpus
     keyword_weight: float = 0.25  # weight of keyword overlap against semantic similarity in the theme->category score
     barrier_values: list[str] = field(default_factory=lambda: ["major barrier", "small barrier"])  # ratings meaning "a barrier"
     fdr_alpha: float = 0.05  # Benjamini-Hochberg false-discovery rate for the crosstab tests

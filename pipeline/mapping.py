@@ -27,14 +27,16 @@ category than any of its segments is (measured: 0.56 instead of 0.40 for a four-
 Confidence is the margin between the best and the second-best category score (0 = a tie, so the mapping is a
 coin toss between two categories; with one category it is the best score itself).
 
-Emergent themes: a theme whose best score is below ``threshold_`` is emergent (no closed category describes it)
-and gets ``category_id=None``; its nearest category is still in ``scores_``. Unless a threshold is given, it is
-calibrated for the embedder in use, from the categories themselves (see ``calibrate_threshold``): each category
-item is scored as if it were a theme, once against its own category with that item held out (what a theme the
-category does describe scores) and once against the other categories (what an on-domain theme the list does not
-cover scores); a bundled set of off-topic sentences adds what an unrelated theme scores. The threshold is the
-point that best separates the two groups (Youden's J on the ROC curve), so it moves with the embedder instead of
-being a constant tuned to one corpus.
+Emergent themes: a theme no closed category describes gets ``emergent=True`` and ``category_id=None``; its nearest
+category is still in ``scores_``. With ``emergent_threshold`` set, a theme is emergent when its best score is below
+it. Otherwise the decision is calibrated on the corpus and the embedder in use, not a constant: a theme maps to
+its best category only if (a) its similarity to that category stands at least ``min_elevation`` standard deviations
+(of single segments' similarities) above the similarity of the corpus as a whole, i.e. the theme is about this
+category more than the survey's answers in general are, and (b) it is above ``off_topic_floor``, the score of the
+bundled off-topic sentences taken as one theme. A first design calibrated a fixed threshold from the category
+items scored against each other (Youden's J); on real themes it flagged every theme emergent, because short
+keyword items are far more similar to each other than loose groups of answers are to any item (measured on the
+sample corpus: item threshold 0.5, clearly-matching themes 0.40-0.51), so it was replaced.
 
 ``CategoryCoder`` assigns each segment directly to a category (no clustering): max-over-items cosine, then
 self-training rounds with a balanced logistic regression on the most confident share per category.
@@ -48,7 +50,6 @@ from functools import lru_cache
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_curve
 
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.records import UNASSIGNED, Assignment, Category, CategoryScore, Theme
@@ -189,53 +190,26 @@ def item_similarity(vectors: np.ndarray, items: Sequence[CategoryItems]) -> np.n
     return out
 
 
-def calibrate_threshold(items: Sequence[CategoryItems], embedder, keyword_weight: float) -> tuple[float, str]:
-    """Emergent threshold for this embedder and category list, and a sentence saying how it was found.
+def off_topic_floor(items: Sequence[CategoryItems], embedder) -> float:
+    """The score an off-topic *theme* gets: the bundled off-topic sentences scored together, as a theme's segments
+    are (mean similarity, max over items), against their nearest category, for this embedder.
 
-    Positives: each item of a category with at least two items, scored as a pseudo-theme against its own
-    category with that item held out. Negatives: the same item scored against the best *other* category, and
-    each bundled off-topic sentence scored against the best category. The threshold maximises Youden's J
-    (true-positive rate minus false-positive rate). Without positives (every category is a bare label), the
-    threshold is the highest off-topic score.
-    """
-    w = keyword_weight
-    positives: list[float] = []
-    negatives: list[float] = []
-    for j, own in enumerate(items):
-        for i in range(len(own.texts)):
-            vector = own.vectors[i:i + 1]
-            lemmas = set(own.lemmas[i])
-            if len(own.texts) >= 2:
-                keep = [k for k in range(len(own.texts)) if k != i]
-                similarity = float((vector @ own.vectors[keep].T).max())
-                held_out_lemmas = set().union(*(own.lemmas[k] for k in keep))
-                positives.append((1 - w) * similarity + w * keyword_overlap(lemmas, held_out_lemmas))
-            others = [
-                (1 - w) * float((vector @ other.vectors.T).max()) + w * keyword_overlap(lemmas, other.all_lemmas)
-                for k, other in enumerate(items) if k != j
-            ]
-            if others:
-                negatives.append(max(others))
+    A theme below it is no closer to the closed list than a group of texts about the weather or cooking. (The
+    maximum over single sentences would be an extreme value on another scale than a theme's mean.)"""
     off_topic = np.asarray(embedder.encode(list(OFF_TOPIC_SENTENCES)), dtype=np.float32)
-    off_lemmas = [content_lemmas([s]) for s in OFF_TOPIC_SENTENCES]
-    off_scores = [
-        max((1 - w) * float((vector @ c.vectors.T).max()) + w * keyword_overlap(lemmas, c.all_lemmas) for c in items)
-        for vector, lemmas in zip(off_topic, off_lemmas)
-    ]
-    negatives += off_scores
-    if not positives:
-        threshold = float(max(off_scores))
-        return threshold, (f"highest score of {len(off_scores)} off-topic sentences ({threshold:.3f}); no category "
-                           "has a description or keywords to calibrate against")
-    truth = np.r_[np.ones(len(positives)), np.zeros(len(negatives))]
-    scores = np.r_[positives, negatives]
-    fpr, tpr, thresholds = roc_curve(truth, scores)
-    best = int(np.argmax(tpr - fpr))
-    threshold = float(min(thresholds[best], 1.0))
-    method = (f"Youden's J on {len(positives)} held-out own-category item scores vs {len(negatives) - len(off_scores)} "
-              f"other-category item scores and {len(off_scores)} off-topic sentences: threshold {threshold:.3f} "
-              f"(TPR {tpr[best]:.2f}, FPR {fpr[best]:.2f}) for embedder {getattr(embedder, 'name', '?')}")
-    return threshold, method
+    return float(item_similarity(off_topic.mean(axis=0, keepdims=True), items).max())
+
+
+def corpus_baseline(embeddings: np.ndarray, items: Sequence[CategoryItems]) -> tuple[np.ndarray, np.ndarray]:
+    """Per category: the similarity of the corpus as a whole (the score a theme made of *all* segments would get)
+    and the spread of single segments' similarities, which scales how far a theme must stand out."""
+    baseline = np.zeros(len(items), dtype=np.float64)
+    spread = np.ones(len(items), dtype=np.float64)
+    for j, category in enumerate(items):
+        per_item = embeddings @ category.vectors.T  # (n_segments, n_items)
+        baseline[j] = float(per_item.mean(axis=0).max())
+        spread[j] = max(float(per_item.max(axis=1).std()), 1e-6)
+    return baseline, spread
 
 
 def _check_aligned(assignments: Sequence[Assignment], embeddings: np.ndarray) -> None:
@@ -270,9 +244,11 @@ class CategoryMapper:
         Categories no (non-emergent) theme maps to: what the free text did not raise.
     """
 
-    def __init__(self, keyword_weight: float = 0.25, emergent_threshold: float | None = None, random_state: int = 0):
+    def __init__(self, keyword_weight: float = 0.25, emergent_threshold: float | None = None,
+                 min_elevation: float = 0.5, random_state: int = 0):
         self.keyword_weight = keyword_weight
         self.emergent_threshold = emergent_threshold
+        self.min_elevation = min_elevation
         self.random_state = random_state
 
     def fit(self, themes: list[Theme], assignments: list[Assignment], embeddings: np.ndarray,
@@ -299,13 +275,20 @@ class CategoryMapper:
             self.threshold_ = float(self.emergent_threshold)
             self.threshold_method_ = "set in config (mapping.emergent_threshold)"
         else:
-            self.threshold_, self.threshold_method_ = calibrate_threshold(items, embedder, self.keyword_weight)
+            self.threshold_ = off_topic_floor(items, embedder)
+            self.threshold_method_ = (
+                f"calibrated on this corpus for embedder {getattr(embedder, 'name', '?')}: a theme maps to its best "
+                f"category only if its similarity to it stands at least {self.min_elevation:g} corpus standard "
+                f"deviations above the corpus as a whole (mapping.min_elevation) and above {self.threshold_:.3f}, "
+                f"the score of {len(OFF_TOPIC_SENTENCES)} off-topic sentences taken as one theme")
+        baseline, spread = corpus_baseline(embeddings, items) if len(embeddings) else (None, None)
 
         theme_vectors = self._theme_vectors(themes, assignments, embeddings, embedder, theme_texts or {})
         similarity = item_similarity(theme_vectors, items) if themes else np.zeros((0, len(categories)))
         category_lemmas = [c.all_lemmas for c in items]
         w = self.keyword_weight
         self.scores_ = []
+        self.elevation_: dict[int, float] = {}  # theme id -> standard deviations above the corpus baseline
         mapped_themes: dict[int, Theme] = {}
         mapped: set[str] = set()
         for row, theme in enumerate(themes):
@@ -318,7 +301,14 @@ class CategoryMapper:
             order = np.argsort(-combined, kind="stable")
             best = float(combined[order[0]])
             runner_up = float(combined[order[1]]) if len(order) > 1 else 0.0
-            emergent = best < self.threshold_
+            if self.emergent_threshold is not None or baseline is None:
+                emergent = best < self.threshold_
+                elevation = float("nan")
+            else:
+                j = int(order[0])
+                elevation = float((similarity[row, j] - baseline[j]) / spread[j])
+                emergent = similarity[row, j] < self.threshold_ or elevation < self.min_elevation
+            self.elevation_[theme.theme_id] = elevation
             category_id = None if emergent else categories[order[0]].category_id
             if category_id is not None:
                 mapped.add(category_id)

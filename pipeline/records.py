@@ -100,6 +100,7 @@ class Theme:
     emergent: bool = False  # no closed category describes it
     definition: str = ""
     noise: bool = False  # marked as noise by an analyst
+    pinned: bool = False  # category/emergent set by an analyst in labels.yaml, not by the mapping
 
 
 @dataclass(frozen=True, slots=True)

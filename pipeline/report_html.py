@@ -444,10 +444,19 @@ def _quote_cards(view: dict[str, Any], export: list[dict[str, Any]]) -> str:
     return "".join(out)
 
 
-def _label_quality(metrics: dict[str, float]) -> str:
+QUALITY_MEASURES = ("coherence", "distinctiveness", "cohesion")
+
+
+def _label_quality(metrics: dict[str, Any]) -> str:
+    """Coherence (NPMI of top words), distinctiveness and cohesion, with the weak-label warning if any."""
     if not metrics:
         return ""
-    return '<p class="meta">Label quality: ' + ", ".join(f"{_e(k)} {v:.2f}" for k, v in metrics.items()) + "</p>"
+    numbers = ", ".join(f"{name} {metrics[name]:.2f}" for name in QUALITY_MEASURES
+                        if isinstance(metrics.get(name), (int, float)))
+    html = f'<p class="meta">Label quality: {_e(numbers)}</p>'
+    if metrics.get("weak"):
+        html += f'<p class="flag-warning">Weak label: {_e(metrics.get("weak_reason", ""))}</p>'
+    return html
 
 
 def render_html(view: dict[str, Any]) -> str:

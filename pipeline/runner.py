@@ -39,11 +39,12 @@ class RunResult:
     crosstab: list[CrosstabCell] = field(default_factory=list)
     disagreements: list[dict[str, Any]] = field(default_factory=list)
     quotes: list[Quote] = field(default_factory=list)
-    label_quality: dict[int, dict[str, float]] = field(default_factory=dict)  # theme id -> coherence etc.
+    label_quality: dict[int, dict[str, Any]] = field(default_factory=dict)  # theme id -> coherence, weak, ...
     timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
     stages_run: list[str] = field(default_factory=list)
     run_id: str = ""
     centroids: dict[int, np.ndarray] = field(default_factory=dict)  # stable theme id -> centroid
+    codebook: list[dict[str, Any]] = field(default_factory=list)
     theme_matching: Any = None  # how this run's themes matched the previous run's (validate.IdMatch)
     embedder: Any = field(default=None, repr=False)
 
@@ -126,6 +127,9 @@ def run(corpus_dir: str | Path, config: Config, out_dir: str | Path | None = Non
 
         _analyse(result, config, say)
         with _Timer(timings, "report", say):
+            from pipeline.codebook import write_codebook
+
+            write_codebook(out_dir, result.codebook, title=f"Codebook: {config.report.title}")
             report.write_report(result, out_dir, run_id=run_dir.run_id)
         result.stages_run.append("report")
     return result
@@ -171,6 +175,11 @@ def _themes(result: RunResult, config: Config, model_dir: Path, refit: bool, say
         match = validate.match_theme_ids(previous, model.centroids_)
         themes, assignments, reassignments = validate.renumber(themes, assignments, reassignments, match)
         result.theme_matching = match
+        if match.new and previous is not None:
+            result.warnings.append(f"new themes since the previous run: {', '.join(map(str, sorted(match.new)))}")
+        if match.vanished:
+            result.warnings.append("themes of the previous run that no longer appear: "
+                                   + ", ".join(map(str, sorted(match.vanished))))
         centroids = {match.mapping.get(k, k): v for k, v in model.centroids_.items()}
         validate.save_theme_state(state_path, themes, centroids, previous=previous)
         result.themes, result.assignments, result.reassignments = themes, assignments, reassignments
@@ -186,11 +195,13 @@ def _analyse(result: RunResult, config: Config, say: Progress) -> None:
     labels = validate.load_labels(result.corpus_dir / config.labels_file)
     themes, assignments, warnings = validate.apply_labels(result.themes, result.assignments, labels,
                                                           result.categories)
+    result.reassignments = result.reassignments + validate.label_reassignments(result.assignments, assignments)
     result.warnings.extend(warnings)
     with _Timer(result.timings, "mapping", say):
         if result.categories:
             mapper = CategoryMapper(keyword_weight=config.mapping.keyword_weight,
-                                    emergent_threshold=config.mapping.emergent_threshold, random_state=config.seed)
+                                    emergent_threshold=config.mapping.emergent_threshold,
+                                    min_elevation=config.mapping.min_elevation, random_state=config.seed)
             mapper.fit(themes, assignments, result.embeddings, result.categories, embedder)
             themes = validate.keep_pins(mapper.themes_, themes)
             result.category_scores = mapper.scores_
@@ -202,4 +213,7 @@ def _analyse(result: RunResult, config: Config, say: Progress) -> None:
     with _Timer(result.timings, "quotes", say):
         result.quotes = quotes.select_quotes(themes, assignments, result.segments, result.embeddings,
                                              result.answers, config.quotes)
-        result.label_quality = validate.label_quality(themes, assignments, result.segments, result.embeddings)
+        result.label_quality = validate.label_quality(themes, assignments, result.segments, result.embeddings,
+                                                      random_state=config.seed)
+        result.codebook = validate.build_codebook(themes, assignments, result.segments, result.embeddings,
+                                                  result.categories, result.label_quality)

@@ -54,3 +54,100 @@ def print_themes(result, out_console: Console) -> None:
         stability = f"{theme.stability:.2f}" + (" unstable" if theme.unstable else "")
         table.add_row(str(theme.theme_id), theme.label, str(theme.size), stability, mapped)
     out_console.print(table)
+
+
+# ---------------------------------------------------------------- reading a completed run back
+
+def _require_run(run_dir: Path) -> None:
+    from pipeline.errors import PipelineError
+    from pipeline.outputs import read_run_status
+
+    status = read_run_status(run_dir)
+    if status is None:
+        raise PipelineError("no run found here; run `pipeline run CORPUS_DIR` first or pass --run", file=str(run_dir))
+    if status.get("status") != "complete":
+        raise PipelineError(f"the run here is '{status.get('status')}', not complete; re-run it first",
+                            file=str(run_dir))
+
+
+def _read_rows(path: Path) -> list[dict[str, str]]:
+    import csv
+
+    from pipeline.errors import PipelineError
+
+    if not path.is_file():
+        raise PipelineError("missing from the run folder; re-run `pipeline run`", file=str(path))
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _parse_secondary(text: str) -> tuple[tuple[int, float], ...]:
+    pairs = []
+    for item in filter(None, (part.strip() for part in text.split(";"))):
+        theme_id, weight = item.split(":")
+        pairs.append((int(theme_id), float(weight)))
+    return tuple(pairs)
+
+
+def load_run(run_dir: Path):
+    """Themes, segments and assignments of a completed run, rebuilt as records from its CSV files."""
+    from pipeline.records import Assignment, Segment, Theme
+
+    _require_run(run_dir)
+    themes = [Theme(theme_id=int(r["theme_id"]), label=r["label"],
+                    keywords=tuple(k.strip() for k in r["keywords"].split(";") if k.strip()),
+                    size=int(r["size"]), stability=float(r["stability"] or 0), unstable=r["unstable"] == "True",
+                    category_id=r["category_id"] or None, emergent=r["emergent"] == "True",
+                    definition=r["definition"], noise=r.get("noise") == "True")
+              for r in _read_rows(run_dir / "themes.csv")]
+    segments, assignments = [], []
+    for r in _read_rows(run_dir / "segments.csv"):
+        segments.append(Segment(segment_id=r["segment_id"], answer_id=r["answer_id"], respondent_id=r["respondent_id"],
+                                file=r["file"], row=int(r["row"]), index=int(r["index"]), start=int(r["start"]),
+                                end=int(r["end"]), text=r["text"], clean_text=r["clean_text"]))
+        assignments.append(Assignment(segment_id=r["segment_id"], theme_id=int(r["theme_id"]),
+                                      weight=float(r["weight"] or 0), secondary=_parse_secondary(r["secondary"])))
+    return themes, segments, assignments
+
+
+def print_quotes(run_dir: Path, theme: str, n: int, include_flagged: bool, out_console: Console) -> None:
+    from pipeline.quotes import resolve_theme
+
+    themes, _, _ = load_run(run_dir)
+    chosen = resolve_theme(themes, theme)
+    rows = [r for r in _read_rows(run_dir / "quotes.csv") if int(r["theme_id"]) == chosen.theme_id]
+    if not include_flagged:
+        rows = [r for r in rows if r["flagged"] != "True"]
+    rows = sorted(rows, key=lambda r: int(r["rank"]))[:n]
+    out_console.print(f"Theme {chosen.theme_id}: {chosen.label}  ({len(rows)} quotes)", markup=False, soft_wrap=True)
+    for row in rows:
+        flag = f"  [FLAGGED: {row['flags']} - check before use]" if row["flagged"] == "True" else ""
+        out_console.print(f"\n\u201c{row['text']}\u201d\n  - respondent {row['respondent_id']}, {row['source']}{flag}",
+                          markup=False, soft_wrap=True)
+    if len(rows) < n:
+        out_console.print(f"\n(only {len(rows)} quotable segments stored for this theme; quotes.per_theme sets how "
+                          "many a run keeps)", markup=False, soft_wrap=True)
+
+
+def write_sample_sheet(run_dir: Path, n: int, sheet: Path | None, seed: int | None, out_console: Console) -> None:
+    from pipeline import validate
+
+    themes, segments, assignments = load_run(run_dir)
+    rows = validate.sample_sheet(segments, assignments, themes, n, random_state=42 if seed is None else seed)
+    paths = validate.write_sample(run_dir / "validation", rows, assignments, segments, themes, sheet=sheet)
+    out_console.print(f"coding sheet with {len(rows)} segments: {paths['sheet']}\n"
+                      f"allowed codes: {paths['codes']}\n"
+                      f"fill in the 'code' column, then: pipeline validate score {paths['sheet']}",
+                      markup=False, soft_wrap=True)
+
+
+def score_sheets(run_dir: Path, sheets: list[Path], out_console: Console) -> None:
+    from pipeline import validate
+
+    _require_run(run_dir)
+    report = validate.score_sheets(sheets, run_dir / "validation" / "coding_key.json")
+    for warning in report.warnings:
+        out_console.print(f"warning: {warning}", markup=False, soft_wrap=True)
+    out_console.print(validate.render_agreement(report))
+    written = validate.write_agreement(run_dir / "validation", report)
+    out_console.print("written: " + ", ".join(str(path) for path in written), markup=False, soft_wrap=True)

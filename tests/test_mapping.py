@@ -162,18 +162,31 @@ def test_mapping_given_threshold_decides_emergent(fake, threshold, emergent):
     assert unsupported == ({"roads", "bins", "parks"} if emergent else {"parks"})
 
 
-def test_mapping_calibrated_threshold_is_reported(fake):
+def test_mapping_calibration_is_reported_with_embedder(fake):
     themes, assignments, embeddings = build_themes(fake, SMALL_THEMES)
     mapper = CategoryMapper().fit(themes, assignments, embeddings, SMALL_CATEGORIES, fake)
     assert -1.0 <= mapper.threshold_ <= 1.0
-    assert "Youden" in mapper.threshold_method_ and fake.name in mapper.threshold_method_
+    assert "standard deviations" in mapper.threshold_method_ and fake.name in mapper.threshold_method_
+    assert set(mapper.elevation_) == {t.theme_id for t in themes}
 
 
-def test_mapping_bare_labels_fall_back_to_off_topic_null(fake):
-    bare = [Category("roads", "Road repairs"), Category("bins", "Bin collections")]
+@pytest.mark.parametrize("min_elevation", [0.5])
+def test_mapping_theme_like_the_whole_corpus_is_emergent(fake, min_elevation):
+    """A 'theme' holding every segment is exactly the corpus baseline: elevation 0, so no category is claimed."""
     themes, assignments, embeddings = build_themes(fake, SMALL_THEMES)
-    mapper = CategoryMapper().fit(themes, assignments, embeddings, bare, fake)
-    assert "off-topic" in mapper.threshold_method_
+    everything = [Theme(0, "everything", ("road", "bin"), len(assignments), 1.0)]
+    pooled = [Assignment(a.segment_id, 0, 1.0) for a in assignments]
+    mapper = CategoryMapper(min_elevation=min_elevation).fit(everything, pooled, embeddings, SMALL_CATEGORIES, fake)
+    assert abs(mapper.elevation_[0]) < 1e-6
+    assert mapper.themes_[0].emergent and mapper.themes_[0].category_id is None
+
+
+def test_mapping_elevation_threshold_decides(fake):
+    themes, assignments, embeddings = build_themes(fake, SMALL_THEMES)
+    lenient = CategoryMapper(min_elevation=-10.0).fit(themes, assignments, embeddings, SMALL_CATEGORIES, fake)
+    strict = CategoryMapper(min_elevation=10.0).fit(themes, assignments, embeddings, SMALL_CATEGORIES, fake)
+    assert all(t.emergent for t in strict.themes_)
+    assert sum(not t.emergent for t in lenient.themes_) >= sum(not t.emergent for t in strict.themes_)
 
 
 def test_mapping_theme_texts_replace_segment_centroid(fake):
