@@ -79,7 +79,7 @@ class EmbedConfig:
 
 @dataclass
 class ThemesConfig:
-    cluster_model: str = "auto"  # "auto", "kmeans.v1", "agglomerative.v1" or "hdbscan.v1"
+    cluster_model: str = "auto"  # "auto" (= seeded-kmeans.v1), "kmeans.v1", "agglomerative.v1" or "hdbscan.v1"
     n_themes: int | None = None  # fix the number of themes; None = choose by the stated criterion
     min_themes: int = 4  # floor on the number of themes considered
     max_themes: int = 30  # ceiling on the number of themes considered
@@ -99,6 +99,7 @@ class ThemesConfig:
 class MappingConfig:
     emergent_threshold: float | None = None  # fixed score below which a theme is emergent; None = calibrate on the corpus
     min_elevation: float = 0.5  # calibrated mode: a theme maps only if this many corpus SDs more similar to the category than the corpus
+    min_support: float = 0.8  # calibrated mode: a theme maps only if its best category stays best in this share of bootstrap resamples
     keyword_weight: float = 0.25  # weight of keyword overlap against semantic similarity in the theme->category score
     barrier_values: list[str] = field(default_factory=lambda: ["major barrier", "small barrier"])  # ratings meaning "a barrier"
     fdr_alpha: float = 0.05  # Benjamini-Hochberg false-discovery rate for the crosstab tests
@@ -202,8 +203,8 @@ def _validate(config: Config) -> None:
         (config.themes.n_seeds >= 1, "themes.n_seeds must be at least 1"),
         (2 <= config.themes.min_themes <= config.themes.max_themes, "themes.min_themes must be between 2 and themes.max_themes"),
         (config.themes.n_themes is None or config.themes.n_themes >= 2, "themes.n_themes must be at least 2"),
-        (config.themes.cluster_model in {"auto", "kmeans.v1", "agglomerative.v1", "hdbscan.v1"},
-         "themes.cluster_model must be one of auto, kmeans.v1, agglomerative.v1, hdbscan.v1"),
+        (config.themes.cluster_model in {"auto", "seeded-kmeans.v1", "kmeans.v1", "agglomerative.v1", "hdbscan.v1"},
+         "themes.cluster_model must be one of auto, seeded-kmeans.v1, kmeans.v1, agglomerative.v1, hdbscan.v1"),
         (0.0 < config.clean.near_duplicate_threshold <= 1.0, "clean.near_duplicate_threshold must be in (0, 1]"),
         (config.embed.batch_size >= 1, "embed.batch_size must be at least 1"),
         (config.quotes.min_chars <= config.quotes.max_chars, "quotes.min_chars must not exceed quotes.max_chars"),

@@ -286,15 +286,10 @@ def label_reassignments(before: Sequence[Assignment], after: Sequence[Assignment
 
 
 def keep_pins(mapped: Sequence[Theme], labelled: Sequence[Theme]) -> list[Theme]:
-    """``mapped`` (the mapping stage's output) with the analyst's pinned categories of ``labelled`` put back.
-
-    A theme is pinned if it has ``pinned=True`` or, while the record has no such field, if :func:`apply_labels`
-    set its confidence to exactly 1.0 (mapping's confidence is a score margin and never reaches 1.0).
-    """
-    pins = {t.theme_id: t for t in labelled
-            if getattr(t, "pinned", t.confidence == 1.0 and (t.emergent or t.category_id is not None))}
+    """``mapped`` (the mapping stage's output) with the analyst's pinned categories of ``labelled`` put back."""
+    pins = {t.theme_id: t for t in labelled if t.pinned}
     return [dataclasses.replace(t, category_id=pins[t.theme_id].category_id, emergent=pins[t.theme_id].emergent,
-                                confidence=1.0) if t.theme_id in pins else t for t in mapped]
+                                confidence=1.0, pinned=True) if t.theme_id in pins else t for t in mapped]
 
 
 # ---------------------------------------------------------------- stable theme ids across runs

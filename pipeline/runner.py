@@ -201,7 +201,8 @@ def _analyse(result: RunResult, config: Config, say: Progress) -> None:
         if result.categories:
             mapper = CategoryMapper(keyword_weight=config.mapping.keyword_weight,
                                     emergent_threshold=config.mapping.emergent_threshold,
-                                    min_elevation=config.mapping.min_elevation, random_state=config.seed)
+                                    min_elevation=config.mapping.min_elevation,
+                                    min_support=config.mapping.min_support, random_state=config.seed)
             mapper.fit(themes, assignments, result.embeddings, result.categories, embedder)
             themes = validate.keep_pins(mapper.themes_, themes)
             result.category_scores = mapper.scores_

@@ -273,9 +273,9 @@ def test_labels_match_ids_two_runs_through_the_state_file(tmp_path):
     assert [t.theme_id for t in renumbered] == [3, 1, 4, 0]
 
 
-@pytest.mark.parametrize("labelled_confidence, kept", [(1.0, True), (None, False)])
-def test_labels_keep_pins_restores_pinned_categories_after_mapping(labelled_confidence, kept):
-    labelled = Theme(3, "Political will", (), 2, 0.5, category_id=None, emergent=True, confidence=labelled_confidence)
+@pytest.mark.parametrize("pinned, kept", [(True, True), (False, False)])
+def test_labels_keep_pins_restores_pinned_categories_after_mapping(pinned, kept):
+    labelled = Theme(3, "Political will", (), 2, 0.5, category_id=None, emergent=True, confidence=1.0, pinned=pinned)
     mapped = dataclasses.replace(labelled, category_id="capacity", emergent=False, confidence=0.12)
     (result,) = keep_pins([mapped], [labelled])
     assert (result.emergent, result.category_id, result.confidence) == ((True, None, 1.0) if kept else

@@ -132,12 +132,31 @@ def test_mapping_score_combines_similarity_and_overlap(fake):
         assert score.score == pytest.approx(0.6 * score.similarity + 0.4 * score.keyword_overlap, abs=1e-5)
 
 
-def test_mapping_confidence_is_margin_over_runner_up(fake):
+def test_mapping_confidence_is_bootstrap_support_of_best_category(fake):
     themes, assignments, embeddings = build_themes(fake, SMALL_THEMES)
     mapper = CategoryMapper(emergent_threshold=-1.0).fit(themes, assignments, embeddings, SMALL_CATEGORIES, fake)
     for theme in mapper.themes_:
-        ranked = sorted((s.score for s in mapper.scores_ if s.theme_id == theme.theme_id), reverse=True)
-        assert theme.confidence == pytest.approx(ranked[0] - ranked[1], abs=1e-5)
+        assert 0.0 <= theme.confidence <= 1.0
+        assert theme.confidence == mapper.support_[theme.theme_id]
+    again = CategoryMapper(emergent_threshold=-1.0).fit(themes, assignments, embeddings, SMALL_CATEGORIES, fake)
+    assert again.support_ == mapper.support_  # seeded
+
+
+@pytest.mark.parametrize("mixed_share", [0.5])
+def test_mapping_theme_split_between_two_categories_has_low_support_and_is_emergent(fake, mixed_share):
+    """Half road-repair answers, half bin answers: no single category describes the theme."""
+    texts = SMALL_THEMES["roads"] + SMALL_THEMES["bins"]
+    pure_texts = SMALL_THEMES["roads"]
+    embeddings = fake.encode(texts + pure_texts)
+    n_mixed = len(texts)
+    themes = [Theme(0, "mixed", ("road", "bin"), n_mixed, 1.0), Theme(1, "pure", ("road",), len(pure_texts), 1.0)]
+    assignments = ([Assignment(f"m{i}", 0, 1.0) for i in range(n_mixed)]
+                   + [Assignment(f"p{i}", 1, 1.0) for i in range(len(pure_texts))])
+    mapper = CategoryMapper(min_elevation=-10.0).fit(themes, assignments, embeddings, SMALL_CATEGORIES, fake)
+    assert mapper.support_[1] > mapper.support_[0]
+    by_id = {t.theme_id: t for t in mapper.themes_}
+    assert by_id[1].category_id == "roads" and not by_id[1].emergent
+    assert mapper.support_[0] < 0.8 and by_id[0].emergent and by_id[0].category_id is None
 
 
 def test_mapping_similarity_is_mean_segment_cosine_max_over_items(fake):
