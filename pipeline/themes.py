@@ -66,12 +66,13 @@ from typing import Sequence
 
 import numpy as np
 
-from pipeline.categories import SURVEY_REGISTER_NULL, embed_categories, item_similarity, lemma_pipeline
+from pipeline.categories import lemma_pipeline
 from pipeline.clusters import CLUSTERERS, TAKES_N_CLUSTERS, consensus_partition, size_parameters, theme_stability
 from pipeline.embed import bertopic_backend
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.outputs import atomic_write_text
 from pipeline.records import UNASSIGNED, Assignment, Category, Reassignment, Theme
+from pipeline.zeroshot import category_similarity, claim_segments
 
 
 DEFAULT_STOP_WORDS = ("nhs", "ccg", "ccgs", "stp", "stps", "barrier", "barriers")
@@ -80,7 +81,6 @@ STABLE_SHARE = 0.8  # a candidate k competes on silhouette if its seed agreement
 STABLE_ENOUGH_ARI = 0.6  # ... or at least this mean ARI, so one very stable small k cannot shut out all others
 SILHOUETTE_SAMPLE = 2000
 SECONDARY_TEMPERATURE = 0.05
-NULL_QUANTILE = 0.95
 
 class LemmaAnalyzer:
     """CountVectorizer analyzer: lower-cased lookup lemmas of content words (English stop words, numbers and
@@ -100,20 +100,6 @@ class LemmaAnalyzer:
                 terms.append(f"{previous} {lemma}")
             previous = lemma
         return terms
-
-
-def category_similarity(embeddings: np.ndarray, categories: Sequence[Category], embedder) -> np.ndarray:
-    """(n, n_categories): each row's max cosine over a category's items (``pipeline.categories``)."""
-    return item_similarity(embeddings, embed_categories(categories, embedder)).astype(np.float32)
-
-
-def calibrate_zeroshot_threshold(categories: Sequence[Category], embedder) -> tuple[float, dict]:
-    """The NULL_QUANTILE quantile of off-topic sentences' best category score, for this model and category list."""
-    null_best = category_similarity(embedder.encode(list(SURVEY_REGISTER_NULL)), categories, embedder).max(axis=1)
-    threshold = float(np.quantile(null_best, NULL_QUANTILE))
-    return threshold, {"method": f"q{NULL_QUANTILE:g} of {len(SURVEY_REGISTER_NULL)} off-topic sentences' best score",
-                       "null_mean": float(null_best.mean()), "null_max": float(null_best.max()),
-                       "threshold": threshold}
 
 
 def _seeds(random_state: int | None, n: int) -> list[int]:
@@ -266,33 +252,9 @@ class ThemeModel:
             raise ConfigError("themes.n_seeds must be >= 1 and 2 <= themes.min_themes <= themes.max_themes")
 
     def _zeroshot(self, scores: np.ndarray, categories: Sequence[Category], embedder) -> np.ndarray:
-        """Category index per segment (-1 = none): best score >= threshold and a clear lead over the runner-up."""
-        ranked = np.sort(scores, axis=1)
-        best, runner_up = ranked[:, -1], ranked[:, -2] if scores.shape[1] > 1 else np.zeros(len(scores))
-        margin = best - runner_up
-        if self.zeroshot_min_similarity is None:
-            null_threshold, calibration = calibrate_zeroshot_threshold(categories, embedder)
-            # in-domain text resembles every category a little: a claim must beat what segments reach for
-            # their runner-up category, not only what unrelated text reaches
-            background = float(np.quantile(runner_up, NULL_QUANTILE))
-            threshold = max(null_threshold, background)
-            min_margin = float(np.median(margin))
-            calibration.update({"method": f"max(q{NULL_QUANTILE:g} of off-topic sentences' best score, "
-                                          f"q{NULL_QUANTILE:g} of segments' runner-up category score); "
-                                          "margin over the runner-up >= the median margin",
-                                "runner_up_quantile": background, "min_margin": min_margin, "threshold": threshold})
-        else:
-            threshold, min_margin = float(self.zeroshot_min_similarity), 0.0
-            calibration = {"method": "fixed by themes.zeroshot_min_similarity", "threshold": threshold,
-                           "min_margin": 0.0}
-        zs = np.where((best >= threshold) & (margin >= min_margin), scores.argmax(axis=1), -1)
-        # a category claiming one or two segments is not a theme yet: they join the free clustering instead
-        min_claims = max(2, min(5, len(scores) // 20))
-        counts = np.bincount(zs[zs >= 0], minlength=scores.shape[1])
-        zs[np.isin(zs, np.flatnonzero((counts > 0) & (counts < min_claims)))] = -1
-        calibration.update({"min_claims": min_claims, "n_claimed": int((zs >= 0).sum())})
-        self.zeroshot_threshold_, self.zeroshot_calibration_ = threshold, calibration
-        return zs
+        claims, self.zeroshot_threshold_, self.zeroshot_calibration_ = claim_segments(
+            scores, categories, embedder, self.zeroshot_min_similarity)
+        return claims
 
     def _select_and_fit(self, name: str, X: np.ndarray, seeds: list[int], sizes, y=None) -> list[np.ndarray]:
         from sklearn.metrics import silhouette_score
