@@ -58,16 +58,17 @@ def _guarded(command: Callable) -> Callable:
         except PipelineError as exc:
             if _OPTIONS.debug:
                 raise
-            err.print(f"error: {exc}", markup=False)
+            err.print(f"error: {exc}", markup=False, soft_wrap=True)
             raise typer.Exit(1)
         except KeyboardInterrupt:
-            err.print("interrupted: the run directory is marked failed; re-run to complete it", markup=False)
+            err.print("interrupted: the run directory is marked failed; re-run to complete it", markup=False,
+                      soft_wrap=True)
             raise typer.Exit(130)
         except Exception as exc:  # an internal bug: still one line unless --debug
             if _OPTIONS.debug:
                 raise
             err.print(f"internal error: {type(exc).__name__}: {exc} (re-run with --debug for the traceback)",
-                      markup=False)
+                      markup=False, soft_wrap=True)
             raise typer.Exit(2)
 
     return wrapper
@@ -101,7 +102,7 @@ def _run(corpus_dir: Path, out: Optional[Path], until: str, refit: bool = True):
     result = runner.run(corpus_dir, config, out, until=until, refit=refit, say=_say())
     for warning in result.warnings:
         if not _options().quiet:
-            err.print(f"warning: {warning}", markup=False)
+            err.print(f"warning: {warning}", markup=False, soft_wrap=True)
     summary.print_summary(result, out_console=stdout)
     return result
 

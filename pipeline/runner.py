@@ -9,6 +9,7 @@ from typing import Any, Callable
 import numpy as np
 
 from pipeline.config import Config
+from pipeline.errors import PipelineError
 from pipeline.records import (
     Answer, Assignment, Category, CategoryScore, CrosstabCell, LedgerEntry, Quote, Reassignment, Segment,
     SourceFile, Theme,
@@ -167,7 +168,10 @@ def _themes(result: RunResult, config: Config, model_dir: Path, refit: bool, say
                 model = None
         if model is None:
             model = ThemeModel(**asdict(config.themes), random_state=config.seed)
-            model.fit(texts, result.embeddings, embedder, categories=result.categories, segment_ids=segment_ids)
+            try:
+                model.fit(texts, result.embeddings, embedder, categories=result.categories, segment_ids=segment_ids)
+            except PipelineError as exc:
+                raise PipelineError(exc.message, file=exc.file or str(result.corpus_dir), row=exc.row) from None
             model.save(model_dir)
         themes, assignments, reassignments = model.themes_, model.assignments_, model.reassignments_
         state_path = result.out_dir / "theme_state.json"

@@ -285,7 +285,9 @@ class ThemeModel:
                          "seed_agreement": round(float(np.mean(mean_ari)), 4), "n_rows": int(len(sample)),
                          "stable_enough": False, "chosen": False, "reason": ""})
             fits[k] = labs
-        cutoff = min(STABLE_SHARE * max(r["seed_agreement"] for r in rows), STABLE_ENOUGH_ARI)
+        top_agreement = max(r["seed_agreement"] for r in rows)
+        # a share of a negative agreement would lie above it: then only the best agreement itself qualifies
+        cutoff = min(STABLE_SHARE * top_agreement if top_agreement > 0 else top_agreement, STABLE_ENOUGH_ARI)
         for row in rows:
             row["stable_enough"] = row["seed_agreement"] >= cutoff
         if self.n_themes:

@@ -289,3 +289,21 @@ def test_themes_real_model_paraphrase_lands_in_category_theme(real, paraphrase, 
     theme = {t.theme_id: t for t in model.themes_}[model.assignments_[-1].theme_id]
     assert theme.category_id == category_id
     assert 0.3 < model.zeroshot_threshold_ < 0.95 and model.zeroshot_calibration_["n_claimed"] < len(texts)
+
+
+@pytest.mark.parametrize("suffix", [" (0)"])
+def test_themes_tiny_corpus_where_seeds_disagree_still_fits(suffix):
+    """Twelve short answers sharing a token: seed agreement can be negative for every k; fit must still pick one."""
+    from pipeline.embed import get_embedder
+
+    texts = [t + suffix for t in (
+        "We have too few staff with time to plan.", "Our managers have no time left for planning work.",
+        "Staff time for planning is very short here.", "There is no money for social care packages.",
+        "Council money for social care keeps falling.", "Social care money has been cut again.",
+        "Local councillors oppose every closure.", "Councillors fear the election and block change.",
+        "Local politicians will not back hard choices.", "The deadline for the plan is far too soon.",
+        "National deadlines leave no time for engagement.", "The plan deadline was set without asking us.")]
+    embedder = get_embedder("fake-hash.v1")
+    model = ThemeModel(n_seeds=2, random_state=42).fit(texts, embedder.encode(texts), embedder)
+    assert len(model.themes_) >= 2
+    assert sum(row["chosen"] for row in model.selection_) == 1
