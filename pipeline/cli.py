@@ -98,8 +98,19 @@ def _say() -> Callable[[str], None]:
 def _run(corpus_dir: Path, out: Optional[Path], until: str, refit: bool = True):
     from pipeline import runner, summary
 
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     config = _load(corpus_dir)
-    result = runner.run(corpus_dir, config, out, until=until, refit=refit, say=_say())
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err, transient=True, disable=_options().quiet) as bars:
+        tasks: dict[str, int] = {}
+
+        def track(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = bars.add_task(step, total=total)
+            bars.update(tasks[step], completed=done)
+
+        result = runner.run(corpus_dir, config, out, until=until, refit=refit, say=_say(), track=track)
     for warning in result.warnings:
         if not _options().quiet:
             err.print(f"warning: {warning}", markup=False, soft_wrap=True)

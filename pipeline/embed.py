@@ -132,7 +132,7 @@ class EmbeddingCache:
     mid-way re-embeds only the batches it had not finished.
     """
 
-    def __init__(self, cache_dir: str | Path, shard_size: int = 2048):
+    def __init__(self, cache_dir: str | Path, shard_size: int = 512):
         self.cache_dir = Path(cache_dir)
         self.shard_size = shard_size
 
@@ -152,8 +152,10 @@ class EmbeddingCache:
         return index
 
     def embed(self, texts: Sequence[str], embedder: Embedder,
-              progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, CacheStats]:
-        """Embeddings for ``texts`` (rows aligned), reading cached rows and encoding only the rest."""
+              progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, CacheStats]:
+        """Embeddings for ``texts`` (rows aligned), reading cached rows and encoding only the rest.
+
+        ``progress(done, total)`` is called after each encoded shard (total = texts not in the cache)."""
         model_dir = self._model_dir(embedder.name)
         model_dir.mkdir(parents=True, exist_ok=True)
         index = self._load_index(model_dir)
@@ -163,6 +165,7 @@ class EmbeddingCache:
             if key not in index and key not in missing:
                 missing[key] = text
         pending = list(missing.items())
+        done = 0
         for start in range(0, len(pending), self.shard_size):
             chunk = pending[start:start + self.shard_size]
             vectors = embedder.encode([text for _, text in chunk])
@@ -170,8 +173,9 @@ class EmbeddingCache:
             for key, vector in zip(chunk_keys, vectors):
                 index[str(key)] = vector
             self._write_shard(model_dir, chunk_keys, vectors)
+            done += len(chunk)
             if progress:
-                progress(len(chunk))
+                progress(done, len(pending))
         if not texts:
             return np.zeros((0, 0), dtype=np.float32), CacheStats(0, 0)
         matrix = np.stack([index[key] for key in keys]).astype(np.float32)

@@ -55,6 +55,7 @@ THEME_TABLES = ("ledger.csv", "segments.csv", "themes.csv", "assignments.csv", "
                 "theme_selection.csv")
 
 Progress = Callable[[str], None]
+Track = Callable[[str, int, int], None]  # (step, done, total) for a progress bar
 
 
 class _Timer:
@@ -79,7 +80,8 @@ def default_model_dir(corpus_dir: str | Path) -> Path:
 
 
 def run(corpus_dir: str | Path, config: Config, out_dir: str | Path | None = None, *, until: str = "report",
-        model_dir: str | Path | None = None, refit: bool = True, say: Progress | None = None) -> RunResult:
+        model_dir: str | Path | None = None, refit: bool = True, say: Progress | None = None,
+        track: Track | None = None) -> RunResult:
     """Run the stages up to and including ``until`` and write their outputs.
 
     ``refit=False`` reuses the saved theme model when it was fitted on exactly these segments (so
@@ -114,7 +116,7 @@ def run(corpus_dir: str | Path, config: Config, out_dir: str | Path | None = Non
             return result
 
         with _Timer(timings, "embed", say):
-            _embed(result, config)
+            _embed(result, config, track)
         result.stages_run.append("embed")
         if until == "embed":
             report.write_ingest_outputs(result, out_dir)
@@ -140,14 +142,15 @@ def _ordered_ledger(entries: list[LedgerEntry]) -> list[LedgerEntry]:
     return sorted(entries, key=lambda e: (e.file, e.row))
 
 
-def _embed(result: RunResult, config: Config) -> None:
+def _embed(result: RunResult, config: Config, track: Track | None = None) -> None:
     from pipeline.embed import EmbeddingCache, get_embedder
 
     embedder = get_embedder(config.embed.model, device=config.embed.device, batch_size=config.embed.batch_size)
     result.embedder = embedder
     cache = EmbeddingCache(config.embed.cache_dir)
     texts = [segment.clean_text for segment in result.segments]
-    embeddings, stats = cache.embed(texts, embedder)
+    progress = (lambda done, total: track("embedding", done, total)) if track else None
+    embeddings, stats = cache.embed(texts, embedder, progress=progress)
     result.embeddings, result.cache_hits, result.cache_misses = embeddings, stats.hits, stats.misses
 
 

@@ -95,3 +95,14 @@ def test_embed_real_model_loads_offline_and_relates_paraphrases(monkeypatch):
                                "The weather was sunny at the beach."])
     assert vectors.shape == (3, 384)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
+
+
+@pytest.mark.parametrize("shard_size,n_texts", [(4, 10), (512, 3)])
+def test_embed_cache_reports_progress_per_shard(tmp_path, shard_size, n_texts):
+    texts = [f"answer {i} about planning footprints" for i in range(n_texts)]
+    calls: list[tuple[int, int]] = []
+    EmbeddingCache(tmp_path, shard_size=shard_size).embed(texts, CountingEmbedder(),
+                                                          progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (n_texts, n_texts)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    assert len(calls) == -(-n_texts // shard_size)
