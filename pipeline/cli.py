@@ -95,7 +95,7 @@ def _say() -> Callable[[str], None]:
     return (lambda message: None) if options.quiet else (lambda message: err.print(f"[dim]{message}[/dim]"))
 
 
-def _run(corpus_dir: Path, out: Optional[Path], until: str, refit: bool = True):
+def _run(corpus_dir: Path, out: Optional[Path], until: str, force_refit: bool = False):
     from pipeline import runner, summary
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -110,7 +110,7 @@ def _run(corpus_dir: Path, out: Optional[Path], until: str, refit: bool = True):
                 tasks[step] = bars.add_task(step, total=total)
             bars.update(tasks[step], completed=done)
 
-        result = runner.run(corpus_dir, config, out, until=until, refit=refit, say=_say(), track=track)
+        result = runner.run(corpus_dir, config, out, until=until, force_refit=force_refit, say=_say(), track=track)
     for warning in result.warnings:
         if not _options().quiet:
             err.print(f"warning: {warning}", markup=False, soft_wrap=True)
@@ -140,14 +140,14 @@ def ingest(corpus_dir: Path = CORPUS, out: Optional[Path] = OUT) -> None:
 @_guarded
 def themes(corpus_dir: Path = CORPUS, out: Optional[Path] = OUT) -> None:
     """Re-fit the themes (embeddings come from the cache) and write themes.csv and assignments.csv."""
-    _run(corpus_dir, out, "themes")
+    _run(corpus_dir, out, "themes", force_refit=True)
 
 
 @app.command()
 @_guarded
 def report(corpus_dir: Path = CORPUS, out: Optional[Path] = OUT) -> None:
-    """Rebuild mapping, crosstab, quotes and report, re-applying labels.yaml to the saved theme model."""
-    _run(corpus_dir, out, "report", refit=False)
+    """Rebuild mapping, crosstab, quotes and report, re-applying labels.yaml (reuses the saved theme model)."""
+    _run(corpus_dir, out, "report")
 
 
 @app.command()

@@ -135,6 +135,7 @@ class EmbeddingCache:
     def __init__(self, cache_dir: str | Path, shard_size: int = 512):
         self.cache_dir = Path(cache_dir)
         self.shard_size = shard_size
+        self._indexes: dict[Path, dict[str, np.ndarray]] = {}  # shards are read once per cache object
 
     def _model_dir(self, model_name: str) -> Path:
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", model_name)[-80:]
@@ -158,7 +159,9 @@ class EmbeddingCache:
         ``progress(done, total)`` is called after each encoded shard (total = texts not in the cache)."""
         model_dir = self._model_dir(embedder.name)
         model_dir.mkdir(parents=True, exist_ok=True)
-        index = self._load_index(model_dir)
+        if model_dir not in self._indexes:
+            self._indexes[model_dir] = self._load_index(model_dir)
+        index = self._indexes[model_dir]
         keys = [content_key(embedder.name, text) for text in texts]
         missing: dict[str, str] = {}
         for key, text in zip(keys, texts):
@@ -190,6 +193,21 @@ class EmbeddingCache:
         np.savez(buffer, keys=keys, vectors=np.asarray(vectors, dtype=np.float32))
         name = hashlib.sha256("".join(keys.tolist()).encode()).hexdigest()[:24]
         atomic_write_bytes(model_dir / f"{name}.npz", buffer.getvalue())
+
+
+class CachedEmbedder:
+    """An embedder whose every ``encode`` goes through the content cache, so a re-run that has seen every text
+    (category items, calibration sentences) never loads the model at all."""
+
+    def __init__(self, embedder: Embedder, cache: EmbeddingCache):
+        self.embedder = embedder
+        self.cache = cache
+        self.name = embedder.name
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) == 0:
+            return self.embedder.encode(texts)
+        return self.cache.embed(list(texts), self.embedder)[0]
 
 
 def bertopic_backend(embedder: Embedder):

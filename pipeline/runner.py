@@ -46,6 +46,7 @@ class RunResult:
     run_id: str = ""
     centroids: dict[int, np.ndarray] = field(default_factory=dict)  # stable theme id -> centroid
     codebook: list[dict[str, Any]] = field(default_factory=list)
+    theme_model_reused: bool = False  # the saved theme model matched and was reused instead of re-fitted
     theme_matching: Any = None  # how this run's themes matched the previous run's (validate.IdMatch)
     embedder: Any = field(default=None, repr=False)
 
@@ -80,12 +81,12 @@ def default_model_dir(corpus_dir: str | Path) -> Path:
 
 
 def run(corpus_dir: str | Path, config: Config, out_dir: str | Path | None = None, *, until: str = "report",
-        model_dir: str | Path | None = None, refit: bool = True, say: Progress | None = None,
+        model_dir: str | Path | None = None, force_refit: bool = False, say: Progress | None = None,
         track: Track | None = None) -> RunResult:
     """Run the stages up to and including ``until`` and write their outputs.
 
-    ``refit=False`` reuses the saved theme model when it was fitted on exactly these segments (so
-    ``pipeline report`` re-applies an analyst's labels without re-clustering).
+    The saved theme model is reused when it was fitted on exactly these segments with this theme config, seed and
+    embedding model (the fit is deterministic, so the result is the same); ``force_refit`` fits anyway.
     """
     if until not in STAGES:
         raise ValueError(f"until must be one of {STAGES}")
@@ -122,7 +123,7 @@ def run(corpus_dir: str | Path, config: Config, out_dir: str | Path | None = Non
             report.write_ingest_outputs(result, out_dir)
             return result
 
-        _themes(result, config, model_dir, refit, say)
+        _themes(result, config, model_dir, force_refit, say)
         result.stages_run.append("themes")
         if until == "themes":
             report.write_tables(result, out_dir, THEME_TABLES)
@@ -154,28 +155,46 @@ def _embed(result: RunResult, config: Config, track: Track | None = None) -> Non
     result.embeddings, result.cache_hits, result.cache_misses = embeddings, stats.hits, stats.misses
 
 
-def _themes(result: RunResult, config: Config, model_dir: Path, refit: bool, say: Progress) -> None:
+def fit_fingerprint(config: Config, embedder_name: str, segments: list[Segment]) -> str:
+    """What a theme fit depends on: theme config, seed, embedding model and the exact segments."""
+    import hashlib
+    import json
+    from dataclasses import asdict
+
+    digest = hashlib.sha256(json.dumps({"themes": asdict(config.themes), "seed": config.seed,
+                                        "model": embedder_name}, sort_keys=True).encode())
+    for segment in segments:
+        digest.update(f"{segment.segment_id}\x00{segment.clean_text}\x01".encode())
+    return digest.hexdigest()
+
+
+def _themes(result: RunResult, config: Config, model_dir: Path, force_refit: bool, say: Progress) -> None:
     from dataclasses import asdict
 
     from pipeline import validate
+    from pipeline.outputs import atomic_write_text
     from pipeline.themes import ThemeModel
 
     embedder = result.embedder
     segment_ids = [segment.segment_id for segment in result.segments]
     texts = [segment.clean_text for segment in result.segments]
+    fingerprint = fit_fingerprint(config, embedder.name, result.segments)
+    saved = model_dir / "fingerprint.txt"
     with _Timer(result.timings, "themes", say):
         model = None
-        if not refit and (model_dir / "themes.json").exists():
-            model = ThemeModel.load(model_dir, embedder)
-            if list(getattr(model, "segment_ids_", [])) != segment_ids:
-                model = None
+        if not force_refit and saved.is_file() and saved.read_text(encoding="utf-8").strip() == fingerprint:
+            # same segments, config, seed and model: the fit is deterministic, so reuse it
+            model = ThemeModel.load(model_dir, embedder, with_topic_model=False)
+            result.theme_model_reused = True
         if model is None:
             model = ThemeModel(**asdict(config.themes), random_state=config.seed)
             try:
                 model.fit(texts, result.embeddings, embedder, categories=result.categories, segment_ids=segment_ids)
             except PipelineError as exc:
                 raise PipelineError(exc.message, file=exc.file or str(result.corpus_dir), row=exc.row) from None
+            saved.unlink(missing_ok=True)  # a half-saved model must not look current
             model.save(model_dir)
+            atomic_write_text(saved, fingerprint + "\n")
         themes, assignments, reassignments = model.themes_, model.assignments_, model.reassignments_
         state_path = result.out_dir / "theme_state.json"
         previous = validate.load_theme_state(state_path)
@@ -198,7 +217,10 @@ def _analyse(result: RunResult, config: Config, say: Progress) -> None:
     from pipeline import association, quotes, validate
     from pipeline.mapping import CategoryMapper
 
-    embedder = result.embedder
+    from pipeline.embed import CachedEmbedder, EmbeddingCache
+
+    # category items and calibration sentences go through the content cache: a re-run never loads the model
+    embedder = CachedEmbedder(result.embedder, EmbeddingCache(config.embed.cache_dir))
     labels = validate.load_labels(result.corpus_dir / config.labels_file)
     themes, assignments, warnings = validate.apply_labels(result.themes, result.assignments, labels,
                                                           result.categories)

@@ -22,6 +22,9 @@ def print_summary(result, out_console: Console) -> None:
     ]
     if "embed" in result.stages_run:
         lines.append(f"embedding cache: {result.cache_hits} hits, {result.cache_misses} newly embedded")
+    if result.theme_model_reused:
+        lines.append("themes: reused the saved model (same segments, config, seed and model); "
+                     "`pipeline themes` re-fits")
     if result.assignments:
         unassigned = sum(1 for a in result.assignments if a.theme_id == UNASSIGNED)
         active = [t for t in result.themes if not t.noise]

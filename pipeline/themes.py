@@ -438,9 +438,9 @@ class ThemeModel:
         atomic_write_text(path / "state.json", json.dumps(state, indent=1))
 
     @classmethod
-    def load(cls, path: str | Path, embedder) -> "ThemeModel":
-        from bertopic import BERTopic
-
+    def load(cls, path: str | Path, embedder, with_topic_model: bool = True) -> "ThemeModel":
+        """The saved model. ``with_topic_model=False`` skips BERTopic (and its import): enough for the learned
+        themes, assignments and centroids, and for ``transform`` of new segments."""
         path = Path(path)
         if not (path / "state.json").is_file():
             raise PipelineError("not a saved theme model (state.json missing)", file=str(path))
@@ -458,6 +458,10 @@ class ThemeModel:
         model._train_index = state["train_index"]
         with np.load(path / "centroids.npz") as data:
             model.centroids_ = {int(t): c.astype(np.float32) for t, c in zip(data["theme_ids"], data["centroids"])}
+        if not with_topic_model:
+            return model
+        from bertopic import BERTopic
+
         model.topic_model_ = BERTopic.load(str(path / "bertopic"), embedding_model=bertopic_backend(embedder))
         vectorizer = model.topic_model_.vectorizer_model
         vectorizer.analyzer = LemmaAnalyzer()  # BERTopic's save drops a callable analyzer

@@ -62,7 +62,7 @@ def test_embed_cache_treats_damaged_shard_as_miss(tmp_path):
     for shard in tmp_path.rglob("*.npz"):
         shard.write_bytes(b"not a numpy file")
     embedder = CountingEmbedder()
-    _, stats = cache.embed(TEXTS, embedder)
+    _, stats = EmbeddingCache(tmp_path).embed(TEXTS, embedder)  # a new run reads the shards again
     assert stats.misses == 3
 
 
@@ -106,3 +106,15 @@ def test_embed_cache_reports_progress_per_shard(tmp_path, shard_size, n_texts):
     assert calls[-1] == (n_texts, n_texts)
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
     assert len(calls) == -(-n_texts // shard_size)
+
+
+def test_embed_cached_embedder_encodes_each_text_once_across_calls(tmp_path):
+    from pipeline.embed import CachedEmbedder
+
+    inner = CountingEmbedder()
+    cached = CachedEmbedder(inner, EmbeddingCache(tmp_path))
+    first = cached.encode(["a comment about capacity", "footprints"])
+    again = CachedEmbedder(CountingEmbedder(fail_on_call=1), EmbeddingCache(tmp_path)).encode(
+        ["footprints", "a comment about capacity"])  # would raise if it encoded anything
+    np.testing.assert_array_equal(first[::-1], again)
+    assert inner.calls == [["a comment about capacity", "footprints"]]

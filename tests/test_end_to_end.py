@@ -64,8 +64,9 @@ def sample_run(tmp_path_factory):
     work = tmp_path_factory.mktemp("e2e")
     shutil.copytree(CORPUS, work / "corpus")
     first = invoke(["run", "corpus"], work)
-    second = invoke(["run", "corpus", "--out", "outputs/second"], work)
-    return {"work": work, "first": first, "second": second, "out": work / "outputs" / "corpus"}
+    second = invoke(["run", "corpus", "--out", "outputs/second"], work)  # nothing changed: reuses the fit
+    refit = invoke(["themes", "corpus", "--out", "outputs/refit"], work)  # a second fit, same seed
+    return {"work": work, "first": first, "second": second, "refit": refit, "out": work / "outputs" / "corpus"}
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -78,7 +79,7 @@ def themes_by(out: Path) -> dict[int, dict[str, str]]:
 
 
 def test_e2e_runs_succeed(sample_run):
-    for key in ("first", "second"):
+    for key in ("first", "second", "refit"):
         assert sample_run[key].exit_code == 0, sample_run[key].output
     status = (sample_run["out"] / "run.json").read_text(encoding="utf-8")
     assert '"status": "complete"' in status
@@ -132,10 +133,19 @@ def test_e2e_unassigned_share_is_under_five_percent(sample_run):
 
 
 def test_e2e_same_seed_gives_byte_identical_assignments(sample_run):
+    assert sample_run["refit"].exit_code == 0, sample_run["refit"].output
+    assert "reused the saved model" not in sample_run["refit"].output  # `pipeline themes` really re-fits
     first = sample_run["out"]
+    for other in ("second", "refit"):
+        again = sample_run["work"] / "outputs" / other
+        assert (first / "assignments.csv").read_bytes() == (again / "assignments.csv").read_bytes()
     second = sample_run["work"] / "outputs" / "second"
-    assert (first / "assignments.csv").read_bytes() == (second / "assignments.csv").read_bytes()
     assert (first / "themes.csv").read_bytes() == (second / "themes.csv").read_bytes()
+
+
+def test_e2e_unchanged_rerun_reuses_the_theme_fit(sample_run):
+    assert "reused the saved model" in sample_run["second"].output
+    assert "reused the saved model" not in sample_run["first"].output
 
 
 def test_e2e_second_run_is_served_from_the_embedding_cache(sample_run):
