@@ -194,14 +194,19 @@ class CategoryMapper:
                            overlaps: np.ndarray, best: int, rng: np.random.Generator) -> float:
         """Share of bootstrap resamples of the theme's segments whose best category is still ``best``.
 
+        A resample's centroid similarity to an item is the count-weighted mean of its segments' similarities, so
+        the segment x item similarities are computed once and each resample is a row of multinomial counts.
         1.0 when the theme has fewer than two segments to resample (nothing to measure)."""
         if len(rows) < 2 or self.n_bootstrap < 1:
             return 1.0
-        rows_array = np.asarray(rows)
-        draws = rng.integers(0, len(rows_array), size=(self.n_bootstrap, len(rows_array)))
-        centroids = embeddings[rows_array[draws]].mean(axis=1)  # (n_bootstrap, dim)
+        n = len(rows)
+        counts = rng.multinomial(n, np.full(n, 1.0 / n), size=self.n_bootstrap).astype(np.float32)  # (B, n)
+        members = embeddings[np.asarray(rows)]
         w = self.keyword_weight
-        combined = (1 - w) * item_similarity(centroids, items) + w * overlaps[None, :]
+        similarity = np.empty((self.n_bootstrap, len(items)), dtype=np.float64)
+        for j, category in enumerate(items):
+            similarity[:, j] = ((counts @ (members @ category.vectors.T)) / n).max(axis=1)
+        combined = (1 - w) * similarity + w * overlaps[None, :]
         return float((combined.argmax(axis=1) == best).mean())
 
     @staticmethod
