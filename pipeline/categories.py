@@ -168,3 +168,14 @@ SURVEY_REGISTER_NULL: tuple[str, ...] = (
     "Some of the questions were repeated twice.", "I would like the results broken down by region.",
     "We celebrated a colleague's retirement last week.", "The canteen now serves vegetarian options.",
 )
+
+
+def core_items(items: Sequence[CategoryItems], categories: Sequence[Category]) -> list[CategoryItems]:
+    """Each category's label and description items without its keywords: what the category *is*, as opposed to
+    words for its setting ("local authority", "council budgets") that a theme about something else may share."""
+    core = []
+    for category_items, category in zip(items, categories):
+        keep = len(category_items.texts) - len([k for k in category.keywords if k.strip()])
+        core.append(CategoryItems(texts=category_items.texts[:keep], vectors=category_items.vectors[:keep],
+                                  lemmas=category_items.lemmas[:keep]))
+    return core

@@ -32,14 +32,20 @@ score margin of 0.005, while every theme a reader would map cleanly led by 0.05-
 
 Emergent themes: a theme no closed category describes gets ``emergent=True`` and ``category_id=None``; its nearest
 category is still in ``scores_``. With ``emergent_threshold`` set, a theme is emergent when its best score is below
-it. Otherwise the decision is calibrated on the corpus and the embedder in use, not a constant: a theme maps to
-its best category only if (a) its similarity to that category stands at least ``min_elevation`` standard deviations
-(of single segments' similarities) above the similarity of the corpus as a whole, i.e. the theme is about this
-category more than the survey's answers in general are, and (b) it is above ``off_topic_floor``, the score of the
-bundled off-topic sentences taken as one theme. A first design calibrated a fixed threshold from the category
-items scored against each other (Youden's J); on real themes it flagged every theme emergent, because short
-keyword items are far more similar to each other than loose groups of answers are to any item (measured on the
-sample corpus: item threshold 0.5, clearly-matching themes 0.40-0.51), so it was replaced.
+it. Otherwise the decision is calibrated on the corpus and the embedder in use, not a constant:
+
+- a theme the theme stage seeded from a category (``Theme.category_id`` set on input: the answers that clearly
+  describe that category) maps to it;
+- any other theme maps to its best category only if (a) its similarity to that category's *label and description*
+  (not its keywords) stands at least ``min_elevation`` standard deviations (of single segments' similarities)
+  above the similarity of the corpus as a whole, (b) the best category stays best in ``min_support`` of bootstrap
+  resamples, and (c) it scores above ``off_topic_floor``, the bundled off-topic sentences taken as one theme.
+
+Keywords help choose among categories but cannot claim a theme on their own: on the sample corpus a theme about
+councillors and MPs reached social care funding through its keywords "local authority" and "council budgets"
+(elevation 0.70 with keywords, 0.17 on label and description). A first design calibrated one threshold from the
+category items scored against each other (Youden's J); it flagged every real theme emergent, because short items
+are far more similar to each other than loose groups of answers are to any item, so it was replaced.
 
 ``CategoryCoder`` assigns each segment directly to a category (no clustering): max-over-items cosine, then
 self-training rounds with a balanced logistic regression on the most confident share per category.
@@ -54,7 +60,8 @@ from sklearn.linear_model import LogisticRegression
 
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.categories import (  # noqa: F401  (re-exported: the mapping API is used with these)
-    OFF_TOPIC_SENTENCES, CategoryItems, content_lemmas, embed_categories, item_similarity, keyword_overlap,
+    OFF_TOPIC_SENTENCES, CategoryItems, content_lemmas, core_items, embed_categories, item_similarity,
+    keyword_overlap,
 )
 from pipeline.records import UNASSIGNED, Assignment, Category, CategoryScore, Theme
 
@@ -140,14 +147,19 @@ class CategoryMapper:
         else:
             self.threshold_ = off_topic_floor(items, embedder)
             self.threshold_method_ = (
-                f"calibrated on this corpus for embedder {getattr(embedder, 'name', '?')}: a theme maps to its best "
-                f"category only if its similarity to it stands at least {self.min_elevation:g} corpus standard "
-                f"deviations above the corpus as a whole (mapping.min_elevation) and above {self.threshold_:.3f}, "
-                f"the score of {len(OFF_TOPIC_SENTENCES)} off-topic sentences taken as one theme")
-        baseline, spread = corpus_baseline(embeddings, items) if len(embeddings) else (None, None)
+                f"calibrated on this corpus for embedder {getattr(embedder, 'name', '?')}: a theme seeded from a "
+                f"category maps to it; any other theme maps to its best category only if its similarity to that "
+                f"category's label and description stands at least {self.min_elevation:g} corpus standard "
+                f"deviations above the corpus as a whole (mapping.min_elevation), its best category stays best in "
+                f"{self.min_support:.0%} of bootstrap resamples (mapping.min_support), and it scores above "
+                f"{self.threshold_:.3f}, the score of {len(OFF_TOPIC_SENTENCES)} off-topic sentences taken as one theme")
+        core = core_items(items, categories)
+        baseline, spread = corpus_baseline(embeddings, core) if len(embeddings) else (None, None)
+        seeds = {category.category_id: j for j, category in enumerate(categories)}
 
         theme_vectors = self._theme_vectors(themes, assignments, embeddings, embedder, theme_texts or {})
         similarity = item_similarity(theme_vectors, items) if themes else np.zeros((0, len(categories)))
+        core_similarity = item_similarity(theme_vectors, core) if themes else np.zeros((0, len(categories)))
         category_lemmas = [c.all_lemmas for c in items]
         w = self.keyword_weight
         self.scores_ = []
@@ -168,19 +180,22 @@ class CategoryMapper:
                                                   round(float(overlaps[j]), 6), round(float(combined[j]), 6)))
             order = np.argsort(-combined, kind="stable")
             best = float(combined[order[0]])
+            seeded = theme.category_id in seeds and not theme.pinned
+            j = seeds[theme.category_id] if seeded else int(order[0])
             support = self._bootstrap_support(members.get(theme.theme_id, []), embeddings, items,
-                                              np.asarray(overlaps), int(order[0]), rng)
+                                              np.asarray(overlaps), j, rng)
             self.support_[theme.theme_id] = support
             if self.emergent_threshold is not None or baseline is None:
                 emergent = best < self.threshold_
                 elevation = float("nan")
             else:
-                j = int(order[0])
-                elevation = float((similarity[row, j] - baseline[j]) / spread[j])
-                emergent = (similarity[row, j] < self.threshold_ or elevation < self.min_elevation
-                            or support < self.min_support)
+                elevation = float((core_similarity[row, j] - baseline[j]) / spread[j])
+                # a theme the theme stage seeded from a category is, by construction, answers that clearly
+                # describe it; only themes found without the closed list have to earn their category
+                emergent = not seeded and (similarity[row, j] < self.threshold_ or elevation < self.min_elevation
+                                           or support < self.min_support)
             self.elevation_[theme.theme_id] = elevation
-            category_id = None if emergent else categories[order[0]].category_id
+            category_id = None if emergent else categories[j].category_id
             if category_id is not None:
                 mapped.add(category_id)
             mapped_themes[theme.theme_id] = dataclasses.replace(theme, category_id=category_id, emergent=emergent,
