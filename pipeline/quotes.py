@@ -173,7 +173,8 @@ def select_quotes(themes: Sequence[Theme], assignments: Sequence[Assignment], se
 
 
 def resolve_theme(themes: Sequence[Theme], theme: str | int) -> Theme:
-    """The theme with this id, or whose label is this (any case) or starts with it (if only one does)."""
+    """The theme with this id; else, in order, the one whose label is this (any case), starts with it, contains
+    it as a word, or is mapped to a category with this id, whichever first matches exactly one theme."""
     listing = "; ".join(f"{t.theme_id} {t.label}" for t in themes) or "none"
     key = str(theme).strip()
     if re.fullmatch(r"-?\d+", key):
@@ -185,7 +186,13 @@ def resolve_theme(themes: Sequence[Theme], theme: str | int) -> Theme:
     exact = [t for t in themes if t.label.lower() == lowered]
     if len(exact) == 1:
         return exact[0]
-    matches = exact or [t for t in themes if lowered and t.label.lower().startswith(lowered)]
+    word = re.compile(rf"\b{re.escape(lowered)}\b") if lowered else None
+    matches = exact
+    for rule in (lambda t: t.label.lower().startswith(lowered), lambda t: bool(word.search(t.label.lower())),
+                 lambda t: (t.category_id or "").lower() == lowered):
+        if matches or not lowered:
+            break
+        matches = [t for t in themes if rule(t)]
     if len(matches) == 1:
         return matches[0]
     if matches:

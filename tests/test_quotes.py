@@ -183,8 +183,8 @@ def ranked_quotes():
     return run(NEAR_DUPLICATES, QuotesConfig(per_theme=4, min_chars=20, max_chars=200))
 
 
-@pytest.mark.parametrize("key", [0, "0", "Staff capacity", "staff CAPACITY", "staff c"])
-def test_quotes_for_theme_by_id_label_or_unique_prefix(ranked_quotes, key):
+@pytest.mark.parametrize("key", [0, "0", "Staff capacity", "staff CAPACITY", "staff c", "capacity"])
+def test_quotes_for_theme_by_id_label_prefix_or_word(ranked_quotes, key):
     got = quotes_for_theme(ranked_quotes, THEMES, key, n=3)
     assert [q.rank for q in got] == [1, 2, 3] and {q.theme_id for q in got} == {0}
 
@@ -193,6 +193,7 @@ def test_quotes_for_theme_by_id_label_or_unique_prefix(ranked_quotes, key):
     ("staff", "ambiguous.*0 Staff capacity.*1 Staff morale"),
     ("pay", "unknown theme 'pay'.*0 Staff capacity; 1 Staff morale; 2 Footprints"),
     (9, "no theme with id 9"),
+    ("capa", "unknown theme 'capa'"),  # a word must be whole to match inside a label
 ])
 def test_quotes_for_theme_unknown_or_ambiguous_lists_themes(ranked_quotes, key, message):
     with pytest.raises(PipelineError, match=message):
@@ -202,3 +203,11 @@ def test_quotes_for_theme_unknown_or_ambiguous_lists_themes(ranked_quotes, key, 
 def test_quotes_for_theme_rejects_non_positive_n(ranked_quotes):
     with pytest.raises(PipelineError, match="at least 1"):
         quotes_for_theme(ranked_quotes, THEMES, 0, n=0)
+
+
+@pytest.mark.parametrize("key", ["capacity_cat"])
+def test_quotes_for_theme_by_mapped_category_id(ranked_quotes, key):
+    import dataclasses
+
+    themes = [dataclasses.replace(THEMES[0], category_id="capacity_cat"), *THEMES[1:]]
+    assert {q.theme_id for q in quotes_for_theme(ranked_quotes, themes, key, n=2)} == {0}
