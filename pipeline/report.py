@@ -24,7 +24,7 @@ from pipeline.records import (
 
 LEDGER_COLUMNS = ["answer_id", "file", "row", "respondent_id", "status", "reason", "detail", "n_segments"]
 SEGMENT_COLUMNS = ["segment_id", "answer_id", "respondent_id", "file", "row", "index", "start", "end", "text",
-                   "clean_text", "theme_id", "theme_label", "weight", "secondary"]
+                   "clean_text", "theme_id", "theme_label", "weight", "secondary", "category_id", "category_score"]
 THEME_COLUMNS = ["theme_id", "label", "keywords", "size", "share", "stability", "unstable", "category_id",
                  "category_label", "confidence", "emergent", "definition", "n_respondents", "noise"]
 ASSIGNMENT_COLUMNS = ["segment_id", "answer_id", "respondent_id", "theme_id", "theme_label", "weight", "secondary"]
@@ -69,17 +69,20 @@ def ledger_rows(ledger: Sequence[LedgerEntry]) -> list[dict[str, Any]]:
     return [as_row(entry) for entry in ledger]
 
 
-def segment_rows(segments: Sequence[Segment], assignments: Sequence[Assignment],
-                 themes: Sequence[Theme]) -> list[dict[str, Any]]:
+def segment_rows(segments: Sequence[Segment], assignments: Sequence[Assignment], themes: Sequence[Theme],
+                 segment_categories: Sequence[tuple[str, float]] = ()) -> list[dict[str, Any]]:
+    """One row per kept segment: provenance, theme, and (when categories are given) the segment's own category."""
     by_segment = {assignment.segment_id: assignment for assignment in assignments}
     themes_by_id = {theme.theme_id: theme for theme in themes}
     rows = []
-    for segment in segments:
+    for position, segment in enumerate(segments):
         assignment = by_segment.get(segment.segment_id)
         theme_id = assignment.theme_id if assignment else UNASSIGNED
+        category = segment_categories[position] if position < len(segment_categories) else ("", None)
         rows.append({**as_row(segment), "theme_id": theme_id, "theme_label": theme_label(theme_id, themes_by_id),
                      "weight": assignment.weight if assignment else None,
-                     "secondary": format_secondary(assignment.secondary) if assignment else ""})
+                     "secondary": format_secondary(assignment.secondary) if assignment else "",
+                     "category_id": category[0], "category_score": category[1]})
     return rows
 
 
@@ -248,7 +251,8 @@ def manifest(result, run_id: str, generated: str, outputs: Iterable[str]) -> dic
 
 TABLES = {  # file name -> (columns, builder)
     "ledger.csv": (LEDGER_COLUMNS, lambda r: ledger_rows(r.ledger)),
-    "segments.csv": (SEGMENT_COLUMNS, lambda r: segment_rows(r.segments, r.assignments, r.themes)),
+    "segments.csv": (SEGMENT_COLUMNS, lambda r: segment_rows(r.segments, r.assignments, r.themes,
+                                                             r.segment_categories)),
     "themes.csv": (THEME_COLUMNS, lambda r: theme_rows(r.themes, r.segments, r.assignments, r.categories)),
     "assignments.csv": (ASSIGNMENT_COLUMNS, lambda r: assignment_rows(r.assignments, r.segments, r.themes)),
     "reassignments.csv": (REASSIGNMENT_COLUMNS, lambda r: reassignment_rows(r.reassignments, r.themes)),

@@ -37,6 +37,7 @@ class RunResult:
     reassignments: list[Reassignment] = field(default_factory=list)
     theme_selection: list[dict[str, Any]] = field(default_factory=list)  # how the number of themes was chosen
     category_scores: list[CategoryScore] = field(default_factory=list)
+    segment_categories: list[tuple[str, float]] = field(default_factory=list)  # per segment: closed category, score
     crosstab: list[CrosstabCell] = field(default_factory=list)
     disagreements: list[dict[str, Any]] = field(default_factory=list)
     quotes: list[Quote] = field(default_factory=list)
@@ -215,7 +216,7 @@ def _themes(result: RunResult, config: Config, model_dir: Path, force_refit: boo
 
 def _analyse(result: RunResult, config: Config, say: Progress) -> None:
     from pipeline import association, quotes, validate
-    from pipeline.mapping import CategoryMapper
+    from pipeline.mapping import CategoryCoder, CategoryMapper
 
     from pipeline.embed import CachedEmbedder, EmbeddingCache
 
@@ -235,6 +236,11 @@ def _analyse(result: RunResult, config: Config, say: Progress) -> None:
             mapper.fit(themes, assignments, result.embeddings, result.categories, embedder)
             themes = validate.keep_pins(mapper.themes_, themes)
             result.category_scores = mapper.scores_
+            # each segment's own closed category (the label-free coder that measured best in the evaluation
+            # notes); a segment's theme and its category are reported side by side, not derived from each other
+            coder = CategoryCoder(random_state=config.seed).fit(result.embeddings, result.categories, embedder)
+            result.segment_categories = [(result.categories[label].category_id, round(float(coder.scores_[row, label]), 4))
+                                         for row, label in enumerate(coder.labels_)]
         result.themes, result.assignments = themes, assignments
         result.crosstab = association.crosstab(result.answers, result.segments, assignments, themes,
                                                result.categories, config.mapping)

@@ -125,6 +125,14 @@ def test_e2e_capacity_footprints_and_politics_are_separate_themes(sample_run):
     assert len({capacity, footprints, politics[0]}) == 3
 
 
+def test_e2e_every_segment_is_coded_with_a_closed_category(sample_run):
+    segments = read_csv(sample_run["out"] / "segments.csv")
+    assert all(row["category_id"] for row in segments)
+    capacity = _theme_for(themes_by(sample_run["out"]), "capacity")
+    in_capacity = [row["category_id"] for row in segments if row["theme_id"] == str(capacity)]
+    assert in_capacity.count("capacity") / len(in_capacity) >= 0.5
+
+
 def test_e2e_unassigned_share_is_under_five_percent(sample_run):
     assignments = read_csv(sample_run["out"] / "assignments.csv")
     unassigned = sum(1 for row in assignments if row["theme_id"] == "-1")

@@ -357,3 +357,13 @@ def test_report_writes_sparse_runs(result, tmp_path, keep):
     assert len(read_csv(written["ledger.csv"])) == len(sparse.ledger)
     assert page.count('class="quote-select"') == len(sparse.quotes)
     assert ("No theme–category scores" in page) == (not sparse.category_scores)
+
+
+@pytest.mark.parametrize("with_categories", [True, False])
+def test_report_segment_rows_carry_each_segments_own_category(result, with_categories):
+    coded = [(f"cat{i % 2}", 0.5 + i / 100) for i in range(len(result.segments))] if with_categories else []
+    rows = segment_rows(result.segments, result.assignments, result.themes, coded)
+    if with_categories:
+        assert [(r["category_id"], r["category_score"]) for r in rows] == coded
+    else:
+        assert {r["category_id"] for r in rows} == {""} and {r["category_score"] for r in rows} == {None}
