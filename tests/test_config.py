@@ -37,3 +37,27 @@ def test_config_bad_values_name_the_key(tmp_path, text, fragment):
 def test_config_int_accepted_for_float(tmp_path, value, expected):
     config = load_config(None, {"clean.near_duplicate_threshold": value})
     assert config.clean.near_duplicate_threshold == expected
+
+
+def _keys(obj, prefix=""):
+    import dataclasses
+
+    for field in dataclasses.fields(obj):
+        value = getattr(obj, field.name)
+        if dataclasses.is_dataclass(value):
+            yield from _keys(value, f"{field.name}.")
+        else:
+            yield prefix, field.name
+
+
+@pytest.mark.parametrize("section,key", sorted(set(_keys(Config()))))
+def test_config_every_key_is_documented_in_the_sample_pipeline_toml(section, key):
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "corpus" / "pipeline.toml").read_text(encoding="utf-8")
+    body = text if not section else text.split(f"[{section.rstrip('.')}]", 1)[-1].split("\n[", 1)[0]
+    if section:
+        assert f"[{section.rstrip('.')}]" in text
+    table = re.escape(f"[{section}{key}]")  # a dict-valued key is documented as its own table
+    assert re.search(rf"^#?\s*({re.escape(key)}\s*=|{table})", body, re.M), f"{section}{key} is not documented"
