@@ -85,21 +85,43 @@ SECONDARY_TEMPERATURE = 0.05
 class LemmaAnalyzer:
     """CountVectorizer analyzer: lower-cased lookup lemmas of content words (English stop words, numbers and
     punctuation out), plus bigrams of content words adjacent in the text. A removed stop word breaks a bigram,
-    so no phrase joins words the writer never put side by side ("believe conversation")."""
+    so no phrase joins words the writer never put side by side ("believe conversation").
+
+    BERTopic's c-TF-IDF hands it one document per theme (all the theme's segments joined, millions of characters
+    at 100k segments), so text is tokenized in whitespace-bounded chunks, below spaCy's max_length, and
+    lemmatized by the lookup table directly (what the lookup lemmatizer does per token)."""
+
+    chunk_chars = 100_000
 
     def __call__(self, text: str) -> list[str]:
+        nlp = lemma_pipeline()
+        table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
         terms: list[str] = []
-        previous: str | None = None
-        for token in lemma_pipeline()(str(text).lower()):
-            lemma = token.lemma_.lower().strip() if token.is_alpha and len(token.text) > 1 else ""
-            if not lemma or token.is_stop or lemma_pipeline().vocab[lemma].is_stop:
-                previous = None
-                continue
-            terms.append(lemma)
-            if previous is not None:
-                terms.append(f"{previous} {lemma}")
-            previous = lemma
+        for chunk in _whitespace_chunks(str(text).lower(), self.chunk_chars):
+            previous: str | None = None
+            for token in nlp.tokenizer(chunk):
+                lemma = table.get(token.text, token.text).lower().strip() \
+                    if token.is_alpha and len(token.text) > 1 else ""
+                if not lemma or token.is_stop or nlp.vocab[lemma].is_stop:
+                    previous = None
+                    continue
+                terms.append(lemma)
+                if previous is not None:
+                    terms.append(f"{previous} {lemma}")
+                previous = lemma
         return terms
+
+
+def _whitespace_chunks(text: str, size: int) -> list[str]:
+    """``text`` cut into pieces of at most ~``size`` characters, each cut at a space."""
+    chunks, start = [], 0
+    while len(text) - start > size:
+        cut = text.rfind(" ", start, start + size)
+        cut = start + size if cut <= start else cut
+        chunks.append(text[start:cut])
+        start = cut
+    chunks.append(text[start:])
+    return chunks
 
 
 def _seeds(random_state: int | None, n: int) -> list[int]:

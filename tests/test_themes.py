@@ -307,3 +307,16 @@ def test_themes_tiny_corpus_where_seeds_disagree_still_fits(suffix):
     model = ThemeModel(n_seeds=2, random_state=42).fit(texts, embedder.encode(texts), embedder)
     assert len(model.themes_) >= 2
     assert sum(row["chosen"] for row in model.selection_) == 1
+
+
+@pytest.mark.parametrize("repeats", [20_000])
+def test_themes_lemma_analyzer_handles_a_theme_document_longer_than_spacys_limit(repeats):
+    """BERTopic's c-TF-IDF joins all of a theme's segments into one document: at 100k segments that is millions
+    of characters, beyond spaCy's max_length (1,000,000)."""
+    from pipeline.themes import LemmaAnalyzer
+
+    text = "Councillors oppose every closure of the community hospital. " * repeats
+    assert len(text) > 1_000_000
+    terms = LemmaAnalyzer()(text)
+    assert terms[:4] == ["councillor", "oppose", "councillor oppose", "closure"]
+    assert terms.count("councillor") == repeats
