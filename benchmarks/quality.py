@@ -57,7 +57,8 @@ def default_vectorizer():
 def score_run(labelled: LabelledSet, run: MethodRun, vectorizer_factory: Callable[[], Any] = default_vectorizer,
               with_words: bool = True) -> dict[str, Any]:
     """Every score of one method run against the gold labels (see benchmarks/metrics.py for the rules)."""
-    row: dict[str, Any] = {"n_themes": metrics.count_themes(run.labels)}
+    row: dict[str, Any] = {"n_themes": metrics.count_themes(run.labels),
+                           "outlier_share": float(np.mean([label == metrics.UNASSIGNED for label in run.labels]))}
     row.update(metrics.partition_scores(labelled.first_labels, run.labels))
     for rule in ("any", "first"):
         scores = metrics.category_scores(labelled.gold, run.categories, rule)
@@ -204,18 +205,20 @@ def markdown(result: dict[str, Any]) -> str:
     lines += ["", "Mapping diagnostics (F1 any): as mapped; with every theme forced to its best category (no "
               "emergent themes); with each theme given its majority gold label (peeks at gold: an upper bound "
               "for the themes, not a result).", "",
-              "| method | F1 mapped | F1 forced | unassigned forced | F1 majority map | emergent themes "
+              "| method | F1 mapped | F1 forced | outliers (theme -1) | F1 majority map | emergent themes "
               "| own theme stability |", "|---|---:|---:|---:|---:|---:|---:|"]
     for row in result["rows"]:
         if "error" not in row and "f1_any_forced" in row:
             info = row.get("info", {})
             lines.append(f"| {row['method']} | {_fmt(row['f1_any'])} | {_fmt(row['f1_any_forced'])} | "
-                         f"{row['unassigned_forced']:.1%} | {_fmt(row['f1_majority_map'])} | "
+                         f"{row.get('outlier_share', row['unassigned_forced']):.1%} | {_fmt(row['f1_majority_map'])} | "
                          f"{info.get('emergent_themes', '–')}/{row['n_themes']} | "
                          f"{_fmt(info.get('own_stability_weighted'), 2)} |")
     goals = result["goals"]
-    lines += ["", f"Unassigned share: ours {_pct(goals['unassigned_ours'])} (target < 5%), BERTopic default "
-              f"{_pct(goals['unassigned_bertopic'])}.",
+    ours, bertopic = _row(result["rows"], "ours") or {}, _row(result["rows"], "bertopic-default") or {}
+    lines += ["", f"Unassigned share (no category: outlier or emergent theme): ours {_pct(goals['unassigned_ours'])} "
+              f"(target < 5%; outliers {_pct(_outliers(ours))}), BERTopic default "
+              f"{_pct(goals['unassigned_bertopic'])} (outliers {_pct(_outliers(bertopic))}).",
               f"Ours vs BERTopic default: NMI x{_fmt(goals['nmi_vs_bertopic'], 2)}, macro-F1 (any) "
               f"x{_fmt(goals['f1_vs_bertopic'], 2)} (target x1.2 each); seed ARI "
               f"{_fmt(goals['stability_ours'], 2)} (target 0.9).",
@@ -228,7 +231,7 @@ def markdown(result: dict[str, Any]) -> str:
 def summary_markdown(results: list[dict[str, Any]]) -> str:
     """One line per set: where the product stands against the goals (issue 6) and the ceiling target."""
     lines = ["| set | rows | ours NMI / BERTopic | x | ours F1 / BERTopic | x | unassigned ours / BERTopic "
-             "| ours seed ARI | ours F1, AMI / ceiling | coder F1, AMI / ceiling |",
+             "(outliers) | ours seed ARI | ours F1, AMI / ceiling | coder F1, AMI / ceiling |",
              "|---|---:|---|---:|---|---:|---|---:|---|---|"]
     for result in results:
         rows, goals = result["rows"], result["goals"]
@@ -237,11 +240,16 @@ def summary_markdown(results: list[dict[str, Any]]) -> str:
             f"| {result['dataset']['name']}", str(result["dataset"]["n_scored"]),
             f"{_fmt(ours.get('nmi'))} / {_fmt(bertopic.get('nmi'))}", _fmt(goals["nmi_vs_bertopic"], 2),
             f"{_fmt(ours.get('f1_any'))} / {_fmt(bertopic.get('f1_any'))}", _fmt(goals["f1_vs_bertopic"], 2),
-            f"{_pct(ours.get('unassigned_share'))} / {_pct(bertopic.get('unassigned_share'))}",
+            f"{_pct(ours.get('unassigned_share'))} ({_pct(_outliers(ours))}) / "
+            f"{_pct(bertopic.get('unassigned_share'))} ({_pct(_outliers(bertopic))})",
             _fmt(ours.get("stability_ari"), 2),
             f"{_fmt(goals['f1_vs_ceiling[ours]'], 2)}, {_fmt(goals['ami_vs_ceiling[ours]'], 2)}",
             f"{_fmt(goals['f1_vs_ceiling[ours-coder]'], 2)}, {_fmt(goals['ami_vs_ceiling[ours-coder]'], 2)}"]) + " |")
     return "\n".join(lines)
+
+
+def _outliers(row: dict) -> float | None:
+    return row.get("outlier_share", row.get("unassigned_forced"))
 
 
 def render(results_dir: str | Path) -> str:

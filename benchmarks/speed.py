@@ -165,7 +165,8 @@ def worker_ours(texts: list[str], work: Path, phase: str) -> dict[str, Any]:
     clock.mark(None)
     return {"seconds": clock.seconds, "peak_mb": clock.peak_mb, "runner_timings": dict(result.timings),
             "n_segments": len(result.segments), "n_themes": len(result.themes),
-            "cache_hits": result.cache_hits, "cache_misses": result.cache_misses}
+            "cache_hits": result.cache_hits, "cache_misses": result.cache_misses,
+            "theme_model_reused": getattr(result, "theme_model_reused", None)}
 
 
 def _one_line(exc: BaseException) -> str:
@@ -289,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated segment counts")
     parser.add_argument("--bertopic-sizes", default="1000,10000", help="sizes at which BERTopic is also timed")
+    parser.add_argument("--runs", help="only these runs, in this order: raw, ours-cold, ours-cached, "
+                        "bertopic-cold, bertopic-cached (default: all that apply)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--timeout", type=float, default=5400, help="seconds per subprocess")
     parser.add_argument("--results", default=str(REPO / "benchmarks" / "results" / "speed.json"))
@@ -323,13 +326,18 @@ def main(argv: list[str] | None = None) -> int:
             plan = [("raw", "cold"), ("ours", "cold"), ("ours", "cached")]
             if size in bertopic_sizes:
                 plan += [("bertopic", "cold"), ("bertopic", "cached")]
+            if args.runs:  # a chosen subset, in the order given (e.g. the must-have run first at 100k)
+                wanted = [tuple((key + "-cold").split("-")[:2]) for key in args.runs.split(",") if key.strip()]
+                plan = [step for step in wanted if step in plan]
             runs: dict[str, dict[str, Any]] = {}
+            entry = {"size": size, "runs": runs, "summary": {}}
+            results["sizes"].append(entry)
             for tool, phase in plan:
                 print(f"[{time.strftime('%H:%M:%S')}] {size:,} texts: {tool} {phase}", file=sys.stderr, flush=True)
                 runs[tool if tool == "raw" else f"{tool}-{phase}"] = run_worker(tool, phase, texts_file, work,
                                                                                 args.timeout)
-            results["sizes"].append({"size": size, "runs": runs, "summary": summarise(size, runs)})
-            Path(args.results).write_text(json.dumps(results, indent=1), encoding="utf-8")  # keep partial results
+                entry["summary"] = summarise(size, runs)
+                Path(args.results).write_text(json.dumps(results, indent=1), encoding="utf-8")  # partial results
     print(markdown(results))
     return 0
 
