@@ -75,6 +75,13 @@ def lemma_pipeline():
     return nlp
 
 
+@lru_cache(maxsize=1)
+def lemma_table():
+    """The lookup lemmatizer's table: applying it to tokenizer output gives the pipeline's lemmas without
+    building Docs through every component (what the theme analyzer and label quality need, at corpus scale)."""
+    return lemma_pipeline().get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+
+
 def content_lemmas(texts: Iterable[str]) -> set[str]:
     """Lower-cased lookup lemmas of the words in ``texts``, without stop words, punctuation or numbers."""
     lemmas: set[str] = set()

@@ -30,7 +30,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from pipeline.categories import lemma_pipeline
+from pipeline.categories import lemma_pipeline, lemma_table
 from pipeline.labels import theme_centroids
 from pipeline.outputs import atomic_write_text, write_csv
 from pipeline.records import UNASSIGNED, Assignment, Category, Segment, Theme
@@ -53,7 +53,7 @@ def lemma_tokens(texts: Sequence[str]) -> list[list[str]]:
     The lookup lemmatizer is a table look-up per token, so it is applied directly to the tokenizer's output
     instead of building full Docs through the pipeline (4x faster on 10k segments, same lemmas)."""
     nlp = lemma_pipeline()
-    table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+    table = lemma_table()
     return [[table.get(token.text, token.text).lower() for token in doc if token.is_alpha]
             for doc in nlp.tokenizer.pipe(t.lower() for t in texts)]
 

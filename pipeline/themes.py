@@ -66,7 +66,7 @@ from typing import Sequence
 
 import numpy as np
 
-from pipeline.categories import lemma_pipeline
+from pipeline.categories import lemma_pipeline, lemma_table
 from pipeline.clusters import CLUSTERERS, TAKES_N_CLUSTERS, consensus_partition, size_parameters, theme_stability
 from pipeline.embed import bertopic_backend
 from pipeline.errors import ConfigError, PipelineError
@@ -95,7 +95,7 @@ class LemmaAnalyzer:
 
     def __call__(self, text: str) -> list[str]:
         nlp = lemma_pipeline()
-        table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+        table = lemma_table()
         terms: list[str] = []
         for chunk in _whitespace_chunks(str(text).lower(), self.chunk_chars):
             previous: str | None = None
