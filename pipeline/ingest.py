@@ -1,7 +1,7 @@
 """Ingest: read every answer file in a corpus folder into ``Answer`` records, and categories.yaml into ``Category``.
 
 Every record read from a file becomes exactly one ``Answer`` or one ``LedgerEntry`` (DROPPED, reason
-"unreadable" or "too-long"), so nothing is lost silently. Blank answers are kept here; the clean stage marks them.
+"unreadable", "too-long", or "not-an-answer" for Markdown headings and rules), so nothing is lost silently. Blank answers are kept here; the clean stage marks them.
 
 Row numbers (``Answer.row``, the ``row`` in ``answer_id = "<file>:<row>"``) are 1-based:
 
@@ -50,7 +50,7 @@ MIN_DISTINCT_SHARE = 0.2
 @dataclass(frozen=True)
 class IngestResult:
     answers: list[Answer]
-    ledger: list[LedgerEntry]  # DROPPED entries for records read but unusable (unreadable, too-long)
+    ledger: list[LedgerEntry]  # DROPPED entries for records read but unusable (unreadable, too-long, not-an-answer)
     files: list[SourceFile]  # n_answers = records read from the file (answers + dropped)
     warnings: list[str]  # one line each, "file:row: message" or "file: message"
 
@@ -212,7 +212,7 @@ def _build_answers(
             respondent_id = f"{stem}-{record.row}"
         text = values.get(text_column, "") if text_column else ""
         if record.values is None:
-            reason, detail = "unreadable", record.problem
+            reason, detail = record.reason, record.problem
         elif len(text) > config.max_chars:
             reason, detail = "too-long", f"{len(text):,} characters, over ingest.max_chars ({config.max_chars:,})"
         else:

@@ -25,8 +25,9 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 @dataclass(frozen=True)
 class Record:
     row: int
-    values: dict[str, str] | None  # None: the record could not be read
+    values: dict[str, str] | None  # None: the record could not be read (or is not an answer)
     problem: str = ""  # why it could not be read
+    reason: str = "unreadable"  # the ledger's drop reason when values is None
 
 
 @dataclass
@@ -51,6 +52,12 @@ def _decode(data: bytes, encoding: str | None) -> tuple[str, str, str]:
             return data.decode("utf-16"), "utf-16", ""
         except UnicodeDecodeError:
             pass
+    bomless = _utf16_without_bom(data)
+    if bomless:
+        try:
+            return data.decode(bomless), bomless, f"no byte-order mark; read as {bomless.upper()} (set ingest.encoding to override)"
+        except UnicodeDecodeError:
+            pass
     utf8 = "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
     try:
         return data.decode(utf8), utf8, ""
@@ -69,6 +76,23 @@ def _decode(data: bytes, encoding: str | None) -> tuple[str, str, str]:
     # as browsers do, so this never fails.
     text = data.decode("cp1252", errors=_CP1252_FALLBACK)
     return text, "cp1252", "not UTF-8; read as cp1252 (set ingest.encoding to override)"
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' when the bytes look like mostly-ASCII UTF-16 (a zero byte in every other
+    position) without a byte-order mark, as some exporters write; else None."""
+    sample = data[:4096]
+    if len(sample) < 4 or len(sample) % 2:
+        sample = sample[:len(sample) - len(sample) % 2]
+    if len(sample) < 4:
+        return None
+    even_zeros, odd_zeros = sample[0::2].count(0), sample[1::2].count(0)
+    half = len(sample) // 2
+    if odd_zeros >= 0.6 * half and even_zeros <= 0.05 * half:
+        return "utf-16-le"
+    if even_zeros >= 0.6 * half and odd_zeros <= 0.05 * half:
+        return "utf-16-be"
+    return None
 
 
 def _codec_name(encoding: str) -> str:
@@ -100,12 +124,16 @@ def read_table(path: Path, data: bytes, fmt: str, config: IngestConfig) -> tuple
         problems.append("contains NUL bytes, so it is not a text file (or is UTF-16 without a byte-order mark); skipped")
         return None, encoding, problems
     if fmt in ("txt", "md"):
-        return _read_free_text(text, config.txt_mode), encoding, problems
+        return _read_free_text(text, config.txt_mode, markdown=fmt == "md"), encoding, problems
     if fmt == "jsonl":
         return _read_jsonl(text), encoding, problems
-    delimiter = "\t" if fmt == "tsv" else _sniff_delimiter(text)
-    table, header_problems = _read_delimited(text, delimiter)
+    directive = _SEP_DIRECTIVE.match(text)  # Excel's "sep=;" first line names the delimiter and is not data
+    delimiter = "\t" if fmt == "tsv" else directive.group(1) if directive else _sniff_delimiter(text)
+    table, header_problems = _read_delimited(text, delimiter, skip_first_line=directive is not None)
     return table, encoding, problems + header_problems
+
+
+_SEP_DIRECTIVE = re.compile(r'\A\ufeff?"?sep=([^\r\n"])"?[ \t]*(?:\r\n|\r|\n)', re.IGNORECASE)
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -115,13 +143,16 @@ def _sniff_delimiter(text: str) -> str:
     return max(CSV_DELIMITERS, key=lambda d: (counts[d], -CSV_DELIMITERS.index(d)))
 
 
-def _read_delimited(text: str, delimiter: str) -> tuple[Table, list[str]]:
+def _read_delimited(text: str, delimiter: str, skip_first_line: bool = False) -> tuple[Table, list[str]]:
     csv.field_size_limit(_CSV_FIELD_LIMIT)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     columns: list[str] | None = None
     problems: list[str] = []
     records: list[Record] = []
     row = last_line = 0
+    if skip_first_line:
+        next(reader, None)
+        last_line = reader.line_num
     first_line = 1
     while True:
         try:
@@ -238,12 +269,23 @@ def _read_jsonl(text: str) -> Table:
     return Table(list(columns), records)
 
 
-def _read_free_text(text: str, mode: str) -> Table:
-    """One answer per line, or per blank-line-separated block; ``auto`` picks blocks only when they matter."""
+def _read_free_text(text: str, mode: str, markdown: bool = False) -> Table:
+    """One answer per line, or per blank-line-separated block; ``auto`` picks blocks only when they matter.
+
+    In Markdown, headings and horizontal rules are structure, not answers: each is listed as dropped."""
     lines = _LINE_BREAK.split(text)
+    structure: list[Record] = []
+    if markdown:
+        for number, line in enumerate(lines, start=1):
+            if _MARKDOWN_STRUCTURE.match(line):
+                structure.append(Record(number, None, f"Markdown {'heading' if line.lstrip().startswith('#') else 'rule'}"
+                                        f" {line.strip()[:60]!r}", reason="not-an-answer"))
+    skip = {record.row for record in structure}  # structure neither ends nor joins a block
     blocks: list[tuple[int, list[str]]] = []  # (first line number, lines)
     current: list[str] | None = None
     for number, line in enumerate(lines, start=1):
+        if number in skip:
+            continue
         if not line.strip():
             current = None
             continue
@@ -256,8 +298,12 @@ def _read_free_text(text: str, mode: str) -> Table:
     if mode == "block":
         records = [Record(start, {"text": "\n".join(block)}) for start, block in blocks]
     else:
-        records = [Record(n, {"text": line}) for n, line in enumerate(lines, start=1) if line.strip()]
-    return Table(["text"], records, free_text=True)
+        records = [Record(n, {"text": line}) for n, line in enumerate(lines, start=1) if line.strip() and n not in skip]
+    return Table(["text"], sorted(records + structure, key=lambda record: record.row), free_text=True)
+
+
+# ATX headings ("# Q3"), and thematic breaks ("---", "***", "___") on a line of their own
+_MARKDOWN_STRUCTURE = re.compile(r"^ {0,3}(?:#{1,6}(?:[ \t].*)?|(?:[-*_][ \t]*){3,})$")
 
 
 def _cell_text(value: Any) -> str:

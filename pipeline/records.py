@@ -54,7 +54,7 @@ class LedgerEntry:
     row: int
     respondent_id: str
     status: str  # KEPT or DROPPED
-    reason: str = ""  # empty, non-answer, duplicate, near-duplicate, non-english, too-long, unreadable, ...
+    reason: str = ""  # empty, non-answer, duplicate, near-duplicate, non-english, too-long, unreadable, not-an-answer, ...
     detail: str = ""  # e.g. the answer_id this duplicates, the detected language
     n_segments: int = 0
 

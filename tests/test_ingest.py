@@ -528,3 +528,51 @@ def test_ingest_load_categories_bad_file_raises_naming_it(tmp_path, content, fra
         load_categories(path)
     assert fragment in str(caught.value)
     assert str(caught.value).startswith(str(path))
+
+
+@pytest.mark.parametrize("directive", ["sep=;", '"sep=;"', "SEP=;"])
+def test_ingest_excel_sep_directive_names_the_delimiter_and_is_not_the_header(write_corpus, directive):
+    # a comma inside the answer would win a delimiter vote; the directive settles it
+    content = f"{directive}\r\nid;comment\r\nR1;{LONG_A}, and more\r\nR2;{LONG_B}\r\n"
+    result = read_corpus(write_corpus({"s.csv": content}), IngestConfig())
+    assert texts(result) == [f"{LONG_A}, and more", LONG_B]
+    assert [a.respondent_id for a in result.answers] == ["R1", "R2"]
+    assert [a.row for a in result.answers] == [1, 2]  # rows still counted under the header
+
+
+def test_ingest_sep_directive_row_problem_names_the_real_line(write_corpus):
+    content = f"sep=;\nid;comment\nR1;{LONG_A}\nR2;too;many\n"
+    result = read_corpus(write_corpus({"s.csv": content}), IngestConfig())
+    assert texts(result) == [LONG_A]
+    assert [(e.row, e.reason) for e in result.ledger] == [(2, "unreadable")]
+    assert "line 4" in result.ledger[0].detail
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_ingest_utf16_without_bom_is_read_with_a_note(write_corpus, codec):
+    content = f"id,comment\nR1,{ENCODING_TEXT}\n"
+    result = read_corpus(write_corpus({"s.csv": content.encode(codec)}), IngestConfig())
+    assert texts(result) == [ENCODING_TEXT]
+    assert result.files[0].encoding == codec
+    assert warnings_matching(result, "no byte-order mark")
+
+
+def test_ingest_binary_with_scattered_nul_bytes_is_still_skipped(write_corpus):
+    data = bytes(range(256)) * 8  # zeros in both byte positions: not UTF-16 text
+    result = read_corpus(write_corpus({"s.csv": data, "t.csv": f"comment\n{LONG_A}\n"}), IngestConfig())
+    assert texts(result) == [LONG_A]
+    assert warnings_matching(result, "NUL bytes")
+
+
+def test_ingest_markdown_headings_and_rules_are_dropped_not_answers(write_corpus):
+    content = f"# Question 4: barriers\n{LONG_A}\n{LONG_B}\n---\n## Late returns\n{LONG_C}\n#hashtag planning\n"
+    result = read_corpus(write_corpus({"notes.md": content}), IngestConfig())
+    assert texts(result) == [LONG_A, LONG_B, LONG_C, "#hashtag planning"]
+    dropped = [(e.row, e.reason) for e in result.ledger]
+    assert dropped == [(1, "not-an-answer"), (4, "not-an-answer"), (5, "not-an-answer")]
+    assert "Question 4" in result.ledger[0].detail
+
+
+def test_ingest_txt_keeps_lines_that_look_like_markdown(write_corpus):
+    result = read_corpus(write_corpus({"notes.txt": f"# not a heading in a text file\n{LONG_A}\n"}), IngestConfig())
+    assert texts(result) == ["# not a heading in a text file", LONG_A]
