@@ -64,6 +64,8 @@ JS = """
   }
   function cell(value) {
     var text = String(value == null ? "" : value);
+    // a spreadsheet runs a cell that starts with = + - @ (or a tab/CR) as a formula: an answer must stay text
+    if (/^[=+\\-@\\t\\r]/.test(text)) { text = "'" + text; }
     return /[",\\r\\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
   }
   function toCsv(rows) {
@@ -94,6 +96,7 @@ JS = """
     document.body.appendChild(link); link.click();
     setTimeout(function () { URL.revokeObjectURL(url); link.remove(); }, 1000);
   }
+  window.pipelineReport = {toCsv: toCsv, toMarkdown: toMarkdown};  // for tests and the browser console
   boxes.forEach(function (b) { b.addEventListener("change", update); });
   document.getElementById("export-csv").addEventListener("click", function () {
     download("quotes-" + runId + ".csv", "text/csv;charset=utf-8", toCsv(selected()));

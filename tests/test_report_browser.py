@@ -143,3 +143,14 @@ if __name__ == "__main__":
         with tempfile.TemporaryDirectory() as tmp:
             run = build_result(Path(tmp) / "corpus", Path(tmp) / "out")
             screenshot(write_report(run, Path(tmp) / "out")["report.html"], Path(sys.argv[1]))
+
+
+@pytest.mark.parametrize("text, cell", [("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+                                        ("+44 staff short", "'+44 staff short"), ("-5% budget", "'-5% budget"),
+                                        ("@board", "'@board"), ("Plain answer", "Plain answer")])
+def test_report_browser_csv_export_keeps_formula_like_answers_as_text(report_page, text, cell):
+    quote = {"theme_id": 1, "theme": "t", "text": text, "respondent_id": "R1", "source": "s.csv:1", "flags": [],
+             "ratings": ""}
+    exported = report_page["page"].evaluate("q => window.pipelineReport.toCsv([q])", quote)
+    rows = list(csv.DictReader(io.StringIO(exported.lstrip("\ufeff"))))
+    assert rows[0]["text"] == cell
