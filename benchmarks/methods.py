@@ -46,6 +46,7 @@ class Context:
     category_names: list[str]
     gold_first: list[str]  # used only by the ceiling (trained on gold) and never by the others
     vectorizer_factory: Callable[[], Any]
+    theme_options: dict[str, Any] = field(default_factory=dict)  # [themes] overrides for the ours methods
 
     @property
     def category_records(self) -> list[Category]:
@@ -115,12 +116,18 @@ def _umap(seed: int):
     return UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", low_memory=False, random_state=seed)
 
 
-def run_ours(context: Context, seed: int) -> MethodRun:
+def run_ours(context: Context, seed: int, category_themes: str | None = None) -> MethodRun:
+    """The product's theme stage with its defaults (``category_themes`` overrides that one setting)."""
     from pipeline.config import ThemesConfig
     from pipeline.themes import ThemeModel
 
     segment_ids = [str(i) for i in range(len(context.texts))]
-    model = ThemeModel(**_config_kwargs(ThemesConfig(), ThemeModel), random_state=seed)
+    options = dict(context.theme_options)
+    if category_themes is not None:
+        options["category_themes"] = category_themes
+    config = ThemesConfig(**options)
+    method = "ours" if category_themes is None else f"ours-{category_themes}"
+    model = ThemeModel(**_config_kwargs(config, ThemeModel), random_state=seed)
     _, seconds = _timed(lambda: model.fit(context.texts, context.embeddings, context.embedder,
                                           categories=context.category_records, segment_ids=segment_ids))
     labels = [int(a.theme_id) for a in model.assignments_]
@@ -133,11 +140,11 @@ def run_ours(context: Context, seed: int) -> MethodRun:
     info = {"own_stability_weighted": own, "n_unstable_themes": sum(t.unstable for t in model.themes_),
             "zeroshot_themes": len(zeroshot),
             "mapper_moved_zeroshot_themes": sum(mapped.get(t) != context.category_name(c) for t, c in zeroshot.items()),
-            "zeroshot_threshold": getattr(model, "zeroshot_threshold_", None),
+            "zeroshot_threshold": getattr(model, "zeroshot_threshold_", None), "coding": dict(model.coding_),
             "stage_seconds": dict(getattr(model, "timings_", {})),
             "selection": [dict(row) for row in getattr(model, "selection_", [])][:60], **map_info}
     forced = info.pop("forced")
-    return MethodRun("ours", seed, labels, categories, seconds, map_seconds, info, forced)
+    return MethodRun(method, seed, labels, categories, seconds, map_seconds, info, forced)
 
 
 def run_coder(context: Context, seed: int) -> MethodRun:
@@ -234,6 +241,7 @@ def run_ceiling(context: Context, seed: int) -> MethodRun:
 
 METHODS: dict[str, Callable[[Context, int], MethodRun]] = {
     "ours": run_ours,
+    "ours-clustered": lambda context, seed: run_ours(context, seed, category_themes="clustered"),
     "ours-coder": run_coder,
     "bertopic-default": run_bertopic_default,
     "kmeans": run_kmeans,
@@ -244,4 +252,4 @@ METHODS: dict[str, Callable[[Context, int], MethodRun]] = {
 }
 # Deterministic given the embeddings: a second seed would only repeat the first.
 SINGLE_SEED = {"nearest-name", "ceiling"}
-NEEDS_UMAP = {"ours", "bertopic-default", "bertopic-zeroshot"}
+NEEDS_UMAP = {"ours", "ours-clustered", "bertopic-default", "bertopic-zeroshot"}

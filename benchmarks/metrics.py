@@ -137,3 +137,24 @@ def top_words(texts: Sequence[str], labels: Sequence[Hashable], vectorizer, top_
         order = np.argsort(-row, kind="stable")[:top_n]
         result[theme] = [str(vocabulary[j]) for j in order if row[j] > 0]
     return result
+
+
+def paired_f1_difference(gold: Sequence[Sequence[str]], a: Sequence[str | None], b: Sequence[str | None],
+                         rule: str = "any", n_resamples: int = 1000, seed: int = 0) -> dict[str, float]:
+    """Macro-F1 of ``a`` minus that of ``b`` on the same rows, with a 95% paired bootstrap interval.
+
+    Rows are resampled together for both, so the interval reflects only how much the difference depends on which
+    answers happened to be sampled. A change "loses" on a set when the whole interval lies below zero."""
+    if not (len(gold) == len(a) == len(b)):
+        raise ValueError("gold and both predictions must have the same length")
+    gold = list(gold)
+    rng = np.random.default_rng(seed)
+    diffs = []
+    for _ in range(n_resamples):
+        rows = rng.integers(0, len(gold), len(gold))
+        picked = [gold[i] for i in rows]
+        diffs.append(category_scores(picked, [a[i] for i in rows], rule)["macro_f1"]
+                     - category_scores(picked, [b[i] for i in rows], rule)["macro_f1"])
+    point = category_scores(gold, a, rule)["macro_f1"] - category_scores(gold, b, rule)["macro_f1"]
+    low, high = np.quantile(diffs, [0.025, 0.975])
+    return {"difference": float(point), "low": float(low), "high": float(high), "n_resamples": n_resamples}

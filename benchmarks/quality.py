@@ -44,8 +44,9 @@ from benchmarks.methods import METHODS, NEEDS_UMAP, SINGLE_SEED, Context, Method
 from pipeline.errors import PipelineError
 
 REPO = Path(__file__).resolve().parents[1]
-ROLES = {"ours": "ours", "ours-coder": "ours", "bertopic-default": "baseline", "kmeans": "baseline",
-         "lda": "baseline (floor)", "nearest-name": "anchor", "bertopic-zeroshot": "anchor", "ceiling": "ceiling"}
+PREVIOUS_DEFAULT = "ours-clustered"  # themes.category_themes = "clustered", the default until 2026-11-28
+ROLES = {"ours": "ours", "ours-clustered": "ours, previous default", "ours-coder": "ours",
+         "bertopic-default": "baseline", "kmeans": "baseline", "lda": "baseline (floor)", "nearest-name": "anchor", "bertopic-zeroshot": "anchor", "ceiling": "ceiling"}
 
 
 def default_vectorizer():
@@ -114,15 +115,15 @@ def embed_texts(texts: list[str], embedder_name: str, cache_dir: str | Path) -> 
 
 def benchmark_set(labelled: LabelledSet, methods: list[str], *, embedder_name: str = "minilm-local.v1",
                   cache_dir: str | Path = "outputs/.cache/embeddings", seed: int = 42, n_seeds: int = 2,
-                  say: Callable[[str], None] = _say) -> dict[str, Any]:
+                  say: Callable[[str], None] = _say, theme_options: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run every method on one labelled set with shared embeddings; return rows of scores and the timings."""
     say(f"{labelled.name}: {len(labelled)} rows, {len(labelled.categories)} categories; embedding")
     embedder, embeddings, timings = embed_texts(labelled.texts, embedder_name, cache_dir)
     if NEEDS_UMAP & set(methods):
         timings["numba_jit_s"] = _warm_numba()
     context = Context(list(labelled.texts), embeddings, embedder, list(labelled.categories),
-                      labelled.first_labels, default_vectorizer)
-    rows = []
+                      labelled.first_labels, default_vectorizer, dict(theme_options or {}))
+    rows, categories_of = [], {}
     for method in methods:
         seeds = [seed] if method in SINGLE_SEED else [seed + i for i in range(n_seeds)]
         runs: list[MethodRun] = []
@@ -136,6 +137,7 @@ def benchmark_set(labelled: LabelledSet, methods: list[str], *, embedder_name: s
                 say(f"{labelled.name}: {method} failed: {row['error']}")
                 break
         if runs:
+            categories_of[method] = runs[0].categories
             row.update(score_run(labelled, runs[0], with_words=method != "ceiling"))
             row["info"] = runs[0].info
             if len(runs) > 1:
@@ -145,7 +147,12 @@ def benchmark_set(labelled: LabelledSet, methods: list[str], *, embedder_name: s
             row["total_seconds"] = (timings["model_load_s"] + timings["embed_s"] + row["theme_seconds"]
                                     + row["map_seconds"])
         rows.append(row)
-    return {"timings": timings, "rows": rows, "goals": goal_checks(rows)}
+    result = {"timings": timings, "rows": rows, "goals": goal_checks(rows)}
+    if {"ours", PREVIOUS_DEFAULT} <= set(categories_of):
+        # the change of default measured on the same rows: "ours" minus the previous default, paired bootstrap
+        result["change_vs_previous"] = {"previous": PREVIOUS_DEFAULT, **metrics.paired_f1_difference(
+            labelled.gold, categories_of["ours"], categories_of[PREVIOUS_DEFAULT], seed=seed)}
+    return result
 
 
 def _row(rows: list[dict], method: str) -> dict | None:
@@ -224,7 +231,13 @@ def markdown(result: dict[str, Any]) -> str:
               f"{_fmt(goals['stability_ours'], 2)} (target 0.9).",
               "Share of the ceiling (F1 any / AMI; target 0.8 / 0.75): " + "; ".join(
                   f"{m} {_fmt(goals[f'f1_vs_ceiling[{m}]'], 2)} / {_fmt(goals[f'ami_vs_ceiling[{m}]'], 2)}"
-                  for m in ("ours", "ours-coder", "nearest-name", "bertopic-zeroshot", "bertopic-default")) + ".", ""]
+                  for m in ("ours", "ours-coder", "nearest-name", "bertopic-zeroshot", "bertopic-default")) + "."]
+    change = result.get("change_vs_previous")
+    if change:
+        lines.append(f"Change of default (ours minus {change['previous']}, macro-F1 any, same rows): "
+                     f"{change['difference']:+.3f}, 95% paired bootstrap interval [{change['low']:+.3f}, "
+                     f"{change['high']:+.3f}] ({change['n_resamples']} resamples).")
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -287,6 +300,27 @@ def machine() -> dict[str, Any]:
     return info
 
 
+def parse_theme_options(items: list[str]) -> dict[str, Any]:
+    """``["key=value", ...]`` -> ``{key: value}`` with TOML values, checked against ThemesConfig's fields."""
+    import tomllib
+    from dataclasses import fields
+
+    from pipeline.config import ThemesConfig
+
+    known = {f.name for f in fields(ThemesConfig)}
+    options: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or key.strip() not in known:
+            raise PipelineError(f"--theme-option {item!r}: expected KEY=VALUE with KEY one of "
+                                f"{', '.join(sorted(known))}")
+        try:
+            options[key.strip()] = tomllib.loads(f"v = {value.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            options[key.strip()] = value.strip()  # a bare word: a string
+    return options
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("target", nargs="?", default="all",
@@ -304,6 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results-dir", default=str(REPO / "benchmarks" / "results"))
     parser.add_argument("--markdown", help="also append the tables to this file")
     parser.add_argument("--render", action="store_true", help="only print the tables of the saved results")
+    parser.add_argument("--theme-option", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one [themes] setting for the ours methods (TOML value), e.g. "
+                             "off_list_elevation=0.25; repeatable")
     args = parser.parse_args(argv)
     if args.render:
         print(render(args.results_dir))
@@ -311,6 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="n_jobs value .* overridden")  # a seeded UMAP runs single-threaded
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     try:
+        theme_options = parse_theme_options(args.theme_option)
         unknown = [m for m in methods if m not in METHODS]
         if unknown:
             raise PipelineError(f"unknown method(s) {', '.join(unknown)}; known: {', '.join(METHODS)}")
@@ -323,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
             labelled = stratified_sample(full, args.max_rows or None, args.seed)
             started = time.perf_counter()
             result = benchmark_set(labelled, methods, embedder_name=args.embedder, cache_dir=args.cache_dir,
-                                   seed=args.seed)
+                                   seed=args.seed, theme_options=theme_options)
             result["dataset"] = {
                 "name": labelled.name, "source": labelled.source, "n_read": labelled.n_read,
                 "n_usable": len(full), "n_scored": len(labelled), "dropped": labelled.dropped,
@@ -331,8 +369,8 @@ def main(argv: list[str] | None = None) -> int:
                 "multi_label": labelled.multi_label, "pseudo_labels": spec.pseudo_labels,
                 "pseudo_rule": labelled.pseudo_rule, "max_rows": args.max_rows, "sample_seed": args.seed,
                 "note": labelled.note}
-            result.update({"command": command, "embedder": args.embedder, "machine": machine(),
-                           "wall_seconds": time.perf_counter() - started,
+            result.update({"command": command, "theme_options": theme_options, "embedder": args.embedder,
+                           "machine": machine(), "wall_seconds": time.perf_counter() - started,
                            "finished": datetime.now(UTC).isoformat(timespec="seconds")})
             out = results_dir / f"quality-{labelled.name}.json"
             out.write_text(json.dumps(_finite(result), indent=1, default=_json_default), encoding="utf-8")

@@ -15,6 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from pipeline.records import Category
+from pipeline.embed import unit_rows
 
 LABEL_TEMPLATES: tuple[str, ...] = (
     "{}",
@@ -136,18 +137,13 @@ def embed_categories(categories: Sequence[Category], embedder) -> list[CategoryI
     for category, items in zip(categories, plans):
         rows = []
         for item in items:
-            rows.append(_unit(vectors[cursor:cursor + len(item)].mean(axis=0)))
+            rows.append(unit_rows(vectors[cursor:cursor + len(item)].mean(axis=0)).astype(np.float32))
             cursor += len(item)
         # the label item's words are the label's, not the template filler's
         texts = (category.label,) + tuple(item[0] for item in items[1:])
         result.append(CategoryItems(texts=texts, vectors=np.vstack(rows),
                                     lemmas=tuple(frozenset(content_lemmas([t])) for t in texts)))
     return result
-
-
-def _unit(vector: np.ndarray) -> np.ndarray:
-    norm = float(np.linalg.norm(vector))
-    return (vector / norm if norm > 0 else vector).astype(np.float32)
 
 
 def item_similarity(vectors: np.ndarray, items: Sequence[CategoryItems]) -> np.ndarray:
@@ -186,3 +182,45 @@ def core_items(items: Sequence[CategoryItems], categories: Sequence[Category]) -
         core.append(CategoryItems(texts=category_items.texts[:keep], vectors=category_items.vectors[:keep],
                                   lemmas=category_items.lemmas[:keep]))
     return core
+
+
+class LemmaAnalyzer:
+    """CountVectorizer analyzer: lower-cased lookup lemmas of content words (English stop words, numbers and
+    punctuation out), plus bigrams of content words adjacent in the text. A removed stop word breaks a bigram,
+    so no phrase joins words the writer never put side by side ("believe conversation").
+
+    BERTopic's c-TF-IDF hands it one document per theme (all the theme's segments joined, millions of characters
+    at 100k segments), so text is tokenized in whitespace-bounded chunks, below spaCy's max_length, and
+    lemmatized by the lookup table directly (what the lookup lemmatizer does per token)."""
+
+    chunk_chars = 100_000
+
+    def __call__(self, text: str) -> list[str]:
+        nlp = lemma_pipeline()
+        table = lemma_table()
+        terms: list[str] = []
+        for chunk in _whitespace_chunks(str(text).lower(), self.chunk_chars):
+            previous: str | None = None
+            for token in nlp.tokenizer(chunk):
+                lemma = table.get(token.text, token.text).lower().strip() \
+                    if token.is_alpha and len(token.text) > 1 else ""
+                if not lemma or token.is_stop or nlp.vocab[lemma].is_stop:
+                    previous = None
+                    continue
+                terms.append(lemma)
+                if previous is not None:
+                    terms.append(f"{previous} {lemma}")
+                previous = lemma
+        return terms
+
+
+def _whitespace_chunks(text: str, size: int) -> list[str]:
+    """``text`` cut into pieces of at most ~``size`` characters, each cut at a space."""
+    chunks, start = [], 0
+    while len(text) - start > size:
+        cut = text.rfind(" ", start, start + size)
+        cut = start + size if cut <= start else cut
+        chunks.append(text[start:cut])
+        start = cut
+    chunks.append(text[start:])
+    return chunks

@@ -9,14 +9,19 @@ Every factory returns an object with BERTopic's cluster protocol: ``fit(X) -> se
 - ``hdbscan.v1``: BERTopic's own recipe, UMAP then HDBSCAN, with UMAP fed exact cosine neighbours from
   scikit-learn (``precomputed_knn``), which skips UMAP's slow NN-descent, and with ``n_neighbors``,
   ``n_components`` and ``min_cluster_size`` chosen from the corpus size by :func:`size_parameters`.
+
+:func:`select_and_fit` chooses the number of clusters (seed agreement, then silhouette) and fits one partition per
+seed; :func:`consensus_partition` and :func:`theme_stability` turn those partitions into one and score its themes.
 """
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
 import numpy as np
+from pipeline.embed import unit_rows
 
 
 class ClusterModel(Protocol):
@@ -84,8 +89,6 @@ class UmapHdbscan:
         self.n_components_ = self.n_components or sizes.n_components
         self.min_cluster_size_ = self.min_cluster_size or sizes.min_cluster_size
         distances, indices = NearestNeighbors(n_neighbors=n_neighbors, metric="cosine").fit(X).kneighbors(X)
-        import warnings
-
         reducer = UMAP(n_neighbors=n_neighbors, n_components=self.n_components_, min_dist=0.0, metric="cosine",
                        precomputed_knn=(indices, distances, None), random_state=self.random_state, n_jobs=1)
         with warnings.catch_warnings():
@@ -117,7 +120,7 @@ class SeededKMeans:
         from scipy.sparse import csr_matrix
         from sklearn.cluster import kmeans_plusplus
 
-        X = _unit_rows(np.asarray(X, dtype=np.float32))
+        X = unit_rows(X, np.float32)
         y = np.full(len(X), -1) if y is None else np.asarray(y, dtype=np.int64)
         pinned = y >= 0
         n_seeded = int(y.max()) + 1 if pinned.any() else 0
@@ -132,7 +135,7 @@ class SeededKMeans:
             if n_free:
                 init, _ = kmeans_plusplus(X[free], n_free, random_state=int(rng.integers(2**31 - 1)))
                 centroids += list(init)
-            centroids = _unit_rows(np.vstack(centroids).astype(np.float32))
+            centroids = unit_rows(np.vstack(centroids), np.float32)
             labels = np.full(len(X), -1)
             for _ in range(self.max_iter):
                 new = (X @ centroids.T).argmax(axis=1)
@@ -148,16 +151,12 @@ class SeededKMeans:
                 if len(empty):  # an emptied free cluster restarts at the worst-fitted free rows
                     fit = (X[free] * centroids[labels[free]]).sum(axis=1)
                     sums[empty] = X[free[np.argsort(fit, kind="stable")[:len(empty)]]]
-                centroids = _unit_rows(sums)
+                centroids = unit_rows(sums)
             inertia = float((1.0 - (X * centroids[labels]).sum(axis=1)).sum())
             if best is None or inertia < best[0] - 1e-6:
                 best = (inertia, labels.copy(), centroids.copy())
         self.inertia_, self.labels_, self.cluster_centers_ = best
         return self
-
-
-def _unit_rows(matrix: np.ndarray) -> np.ndarray:
-    return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
 
 
 def seeded_kmeans_v1(n_clusters: int | None = None, random_state: int | None = None, n_samples: int | None = None):
@@ -229,3 +228,79 @@ def theme_stability(members: np.ndarray, labelings: list[np.ndarray], skip: int 
     """Mean over seeds (except ``skip``, the consensus itself) of the theme's best Jaccard with that seed's clusters."""
     scores = [best_jaccard(members, labels) for i, labels in enumerate(labelings) if i != skip]
     return float(np.mean(scores)) if scores else 1.0
+
+
+STABLE_SHARE = 0.8  # a candidate k competes on silhouette if its seed agreement is >= this share of the best
+STABLE_ENOUGH_ARI = 0.6  # ... or at least this mean ARI, so one very stable small k cannot shut out all others
+SILHOUETTE_SAMPLE = 2000
+
+
+def _fit_labels(name: str, X: np.ndarray, k: int | None, seed: int, y: np.ndarray | None = None) -> np.ndarray:
+    from threadpoolctl import threadpool_limits
+
+    # one thread: on a shared 2-core machine OpenMP k-means ran 4x slower with 2 threads than with 1
+    with warnings.catch_warnings(), threadpool_limits(limits=1):
+        warnings.simplefilter("ignore")
+        model = CLUSTERERS[name](n_clusters=k, random_state=seed, n_samples=len(X))
+        model = model.fit(X, y) if y is not None else model.fit(X)
+    return np.asarray(model.labels_, dtype=np.int64)
+
+
+def _candidate_ks(k_min: int, k_max: int) -> list[int]:
+    """Every k up to 8, then steps of ~25%: a 4-30 range costs 11 candidates, not 27."""
+    ks, k = [], k_min
+    while k <= k_max:
+        ks.append(k)
+        k = k + 1 if k < 8 else max(k + 1, int(round(k * 1.25)))
+    return sorted(set(ks + [k_max]))
+
+
+def select_and_fit(name: str, X: np.ndarray, seeds: list[int], sizes: SizeParameters, n_themes: int | None = None,
+                   y: np.ndarray | None = None) -> tuple[list[np.ndarray], list[dict]]:
+    """Choose the number of clusters and fit one partition per seed; returns them and the selection table.
+
+    Candidates k between ``sizes.k_min`` and ``sizes.k_max`` (or ``n_themes`` alone) are fitted with every seed
+    on a fixed-seed subsample; those whose seed agreement (mean ARI) is high enough compete on cosine silhouette
+    (see ``pipeline.themes``)."""
+    from sklearn.metrics import silhouette_score
+
+    if not TAKES_N_CLUSTERS[name]:
+        labelings = [_fit_labels(name, X, None, s, y) for s in seeds]
+        found = sorted({len(set(l.tolist()) - {-1}) for l in labelings})
+        return labelings, [{"k": found[-1], "cluster_model": name, "chosen": True,
+                            "reason": f"{name} finds its own number of themes (seeds found {found})"}]
+    rng = np.random.default_rng(seeds[0])
+    sample = np.sort(rng.choice(len(X), sizes.selection_sample, replace=False)) \
+        if len(X) > sizes.selection_sample else np.arange(len(X))
+    sil_rows = sample if len(sample) <= SILHOUETTE_SAMPLE else np.sort(rng.choice(sample, SILHOUETTE_SAMPLE,
+                                                                                   replace=False))
+    sil_pos = np.searchsorted(sample, sil_rows)
+    n_distinct = len(np.unique(X[sample].round(5), axis=0))
+    candidates = [n_themes] if n_themes else _candidate_ks(sizes.k_min, sizes.k_max)
+    candidates = sorted({min(k, n_distinct - 1) for k in candidates} - {0, 1})
+    rows, fits = [], {}
+    for k in candidates:
+        labs = [_fit_labels(name, X[sample], k, s, None if y is None else y[sample]) for s in seeds]
+        medoid, mean_ari = consensus_partition(labs)
+        chosen_labels = labs[medoid][sil_pos]
+        sil = silhouette_score(X[sil_rows], chosen_labels, metric="cosine") \
+            if 1 < len(set(chosen_labels.tolist())) < len(sil_rows) else -1.0
+        rows.append({"k": k, "cluster_model": name, "silhouette": round(float(sil), 4),
+                     "seed_agreement": round(float(np.mean(mean_ari)), 4), "n_rows": int(len(sample)),
+                     "stable_enough": False, "chosen": False, "reason": ""})
+        fits[k] = labs
+    top_agreement = max(r["seed_agreement"] for r in rows)
+    # a share of a negative agreement would lie above it: then only the best agreement itself qualifies
+    cutoff = min(STABLE_SHARE * top_agreement if top_agreement > 0 else top_agreement, STABLE_ENOUGH_ARI)
+    for row in rows:
+        row["stable_enough"] = row["seed_agreement"] >= cutoff
+    if n_themes:
+        best, why = rows[0], "fixed by themes.n_themes"
+    else:
+        best = max((r for r in rows if r["stable_enough"]), key=lambda r: (r["silhouette"], -r["k"]))
+        why = (f"best silhouette among k whose seed agreement (mean ARI) is >= min({STABLE_SHARE:g} x the best "
+               f"agreement, {STABLE_ENOUGH_ARI:g}) = {cutoff:.3f}")
+    best["chosen"], best["reason"] = True, why + f"; k range {sizes.k_min}-{sizes.k_max} for {len(X)} segments"
+    if len(sample) == len(X):
+        return fits[best["k"]], rows
+    return [_fit_labels(name, X, best["k"], s, y) for s in seeds], rows

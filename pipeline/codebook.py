@@ -34,6 +34,7 @@ from pipeline.categories import lemma_pipeline, lemma_table
 from pipeline.labels import theme_centroids
 from pipeline.outputs import atomic_write_text, write_csv
 from pipeline.records import UNASSIGNED, Assignment, Category, Segment, Theme
+from pipeline.embed import unit_rows
 
 N_TYPICAL = 3
 N_COHERENCE_WORDS = 10
@@ -119,7 +120,7 @@ def label_quality(
     ``assignments``, ``segments``, ``embeddings`` (and ``tokenized_docs`` if given) are aligned row by row.
     ``min_coherence=None`` calibrates the coherence floor on this corpus (see the module docstring).
     """
-    embeddings = _unit_rows(embeddings)
+    embeddings = unit_rows(embeddings, np.float64)
     coded = [t for t in themes if not t.noise and t.theme_id != UNASSIGNED]
     centroids = theme_centroids(assignments, embeddings, [t.theme_id for t in coded])
     if tokenized_docs is None:
@@ -157,18 +158,13 @@ def label_quality(
     return quality
 
 
-def _unit_rows(embeddings: np.ndarray) -> np.ndarray:
-    matrix = np.asarray(embeddings, dtype=np.float64)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.where(norms > 0, norms, 1.0)
-
 
 def build_codebook(
     themes: Sequence[Theme], assignments: Sequence[Assignment], segments: Sequence[Segment], embeddings: np.ndarray,
     categories: Sequence[Category] = (), quality: Mapping[int, Mapping[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """One codebook row per non-noise theme, in theme order (``CODEBOOK_COLUMNS``)."""
-    embeddings = _unit_rows(embeddings)
+    embeddings = unit_rows(embeddings, np.float64)
     quality = quality or {}
     coded = [t for t in themes if not t.noise and t.theme_id != UNASSIGNED]
     labels_by_id = {t.theme_id: t.label for t in coded}

@@ -27,10 +27,17 @@ class Embedder(Protocol):
         """Return float32 embeddings, one L2-normalised row per text."""
 
 
-def _normalise_rows(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float32)
+def unit_rows(vectors: np.ndarray, dtype=None) -> np.ndarray:
+    """``vectors`` (one vector, or a matrix of row vectors) scaled to unit length; zero vectors stay zero.
+
+    ``dtype`` converts first (None keeps the input's); the one normalisation every stage uses, so cosine
+    similarities and saved centroids agree across stages."""
+    vectors = np.asarray(vectors, dtype=dtype)
+    if vectors.ndim == 1:  # norm() of a vector sums in another order than row norms: keep each path's rounding
+        norm = np.linalg.norm(vectors)
+        return vectors / norm if norm > 0 else vectors
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.where(norms == 0, 1.0, norms)
+    return vectors / np.where(norms > 0, norms, 1)
 
 
 class SentenceTransformerEmbedder:
@@ -59,7 +66,7 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.model.get_sentence_embedding_dimension()), dtype=np.float32)
         vectors = self.model.encode(list(texts), batch_size=self.batch_size, show_progress_bar=self.show_progress,
                                     convert_to_numpy=True, normalize_embeddings=True)
-        return _normalise_rows(vectors)
+        return unit_rows(vectors, np.float32)
 
 
 class HashingEmbedder:
@@ -84,7 +91,7 @@ class HashingEmbedder:
                 out[i, bucket] += sign * (2.0 if gram in words else 0.5)
         empty = ~out.any(axis=1)
         out[empty, 0] = 1.0
-        return _normalise_rows(out)
+        return unit_rows(out, np.float32)
 
 
 def _minilm(device: str, batch_size: int) -> SentenceTransformerEmbedder:

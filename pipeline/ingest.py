@@ -1,7 +1,8 @@
 """Ingest: read every answer file in a corpus folder into ``Answer`` records, and categories.yaml into ``Category``.
 
 Every record read from a file becomes exactly one ``Answer`` or one ``LedgerEntry`` (DROPPED, reason
-"unreadable", "too-long", or "not-an-answer" for Markdown headings and rules), so nothing is lost silently. Blank answers are kept here; the clean stage marks them.
+"unreadable", "too-long", or "not-an-answer" for Markdown headings and rules), so nothing is lost silently.
+Blank answers are kept here; the clean stage marks them.
 
 Row numbers (``Answer.row``, the ``row`` in ``answer_id = "<file>:<row>"``) are 1-based:
 

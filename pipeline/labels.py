@@ -55,6 +55,7 @@ from scipy.optimize import linear_sum_assignment
 from pipeline.errors import PipelineError
 from pipeline.outputs import write_json
 from pipeline.records import UNASSIGNED, Assignment, Category, Reassignment, Theme
+from pipeline.embed import unit_rows
 
 EMERGENT = "emergent"
 LABEL_FIELDS = ("label", "definition", "category", "merge_into", "noise")
@@ -319,12 +320,7 @@ def theme_centroids(assignments: Sequence[Assignment], embeddings: np.ndarray,
     embeddings = np.asarray(embeddings, dtype=np.float64)
     labels = np.array([a.theme_id for a in assignments])
     wanted = sorted(set(labels.tolist()) - {UNASSIGNED}) if theme_ids is None else list(theme_ids)
-    return {int(t): _unit(embeddings[labels == t].mean(axis=0)) for t in wanted if (labels == t).any()}
-
-
-def _unit(vector: np.ndarray) -> np.ndarray:
-    norm = np.linalg.norm(vector)
-    return vector / norm if norm > 0 else vector
+    return {int(t): unit_rows(embeddings[labels == t].mean(axis=0)) for t in wanted if (labels == t).any()}
 
 
 def match_theme_ids(previous: ThemeState | Mapping[int, np.ndarray] | None, current: Mapping[int, np.ndarray],
@@ -347,8 +343,8 @@ def match_theme_ids(previous: ThemeState | Mapping[int, np.ndarray] | None, curr
     next_id = max(max(old_ids, default=-1) + 1, next_id or 0)
     similarity: dict[int, float] = {}
     if old_ids and cur_ids:
-        sims = np.array([_unit(np.asarray(current[c], float)) for c in cur_ids]) @ \
-            np.array([_unit(np.asarray(previous[p], float)) for p in old_ids]).T
+        sims = np.array([unit_rows(current[c], float) for c in cur_ids]) @ \
+            np.array([unit_rows(previous[p], float) for p in old_ids]).T
         for row, col in zip(*linear_sum_assignment(sims, maximize=True)):
             if sims[row, col] >= min_similarity:
                 mapping[cur_ids[row]] = old_ids[col]

@@ -87,6 +87,40 @@ def corpus_baseline(embeddings: np.ndarray, items: Sequence[CategoryItems]) -> t
     return baseline, spread
 
 
+class OffListDetector:
+    """Which clusters of segments no closed category describes: the mapper's calibrated test without the bootstrap.
+
+    A cluster is *off the list* when the similarity of its centroid (plain mean, as in ``CategoryMapper``) to its
+    best category's label and description stands less than ``min_elevation`` corpus standard deviations above the
+    corpus as a whole, or when it scores below the off-topic floor. The bootstrap support is left out on purpose:
+    a cluster that mixes two categories is not off the list, its segments are simply coded one by one.
+    """
+
+    def __init__(self, min_elevation: float = 0.5):
+        self.min_elevation = min_elevation
+
+    def fit(self, embeddings: np.ndarray, categories: list[Category], embedder) -> OffListDetector:
+        self._items = embed_categories(categories, embedder)
+        self._core = core_items(self._items, categories)
+        self.floor_ = off_topic_floor(self._items, embedder)
+        self._baseline, self._spread = corpus_baseline(np.asarray(embeddings, dtype=np.float32), self._core)
+        return self
+
+    def off_list(self, embeddings: np.ndarray, labels: np.ndarray, candidates: Sequence[int]) -> set[int]:
+        """The ``candidates`` (cluster labels in ``labels``) that are off the list."""
+        candidates = [int(c) for c in candidates if (labels == c).any()]
+        if not candidates:
+            return set()
+        centroids = np.vstack([embeddings[labels == c].mean(axis=0) for c in candidates])
+        similarity = item_similarity(centroids, self._items)
+        core = item_similarity(centroids, self._core)
+        best = similarity.argmax(axis=1)
+        rows = np.arange(len(candidates))
+        elevation = (core[rows, best] - self._baseline[best]) / self._spread[best]
+        off = (similarity[rows, best] < self.floor_) | (elevation < self.min_elevation)
+        return {c for c, flag in zip(candidates, off) if flag}
+
+
 def _check_aligned(assignments: Sequence[Assignment], embeddings: np.ndarray) -> None:
     if len(assignments) != len(embeddings):
         raise PipelineError(f"mapping got {len(assignments)} assignments but {len(embeddings)} embeddings; "

@@ -29,6 +29,7 @@ import numpy as np
 from pipeline.config import QuotesConfig
 from pipeline.errors import PipelineError
 from pipeline.records import UNASSIGNED, Answer, Assignment, Quote, Segment, Theme
+from pipeline.embed import unit_rows
 
 NEAR_IDENTICAL = 0.9  # difflib ratio at or above which two quotes count as the same wording
 MAX_POOL_PER_SLOT = 40  # candidates considered per quote slot: the most central quotable segments
@@ -100,11 +101,6 @@ def _same_wording(a: str, b: str) -> bool:
     return a == b or SequenceMatcher(None, a, b, autojunk=False).ratio() >= NEAR_IDENTICAL
 
 
-def _unit_rows(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.where(norms == 0, 1.0, norms)
-
-
 def mmr_order(candidates: list[int], centrality: np.ndarray, vectors: np.ndarray, diversity: float,
               limit: int, chosen: list[int], allowed) -> list[int]:
     """Extend ``chosen`` (row indices) by maximal marginal relevance until ``limit``; ``allowed(row, chosen)``
@@ -131,7 +127,7 @@ def select_quotes(themes: Sequence[Theme], assignments: Sequence[Assignment], se
     if not (len(assignments) == len(segments) == len(embeddings)):
         raise PipelineError(f"quotes got {len(segments)} segments, {len(assignments)} assignments and "
                             f"{len(embeddings)} embeddings; they must be aligned")
-    vectors = _unit_rows(np.asarray(embeddings, dtype=np.float64)) if len(embeddings) else np.zeros((0, 1))
+    vectors = unit_rows(embeddings, np.float64) if len(embeddings) else np.zeros((0, 1))
     ratings = {answer.answer_id: answer.ratings for answer in answers}
     rows_by_theme: dict[int, list[int]] = {}
     for row, assignment in enumerate(assignments):

@@ -55,7 +55,8 @@ def _decode(data: bytes, encoding: str | None) -> tuple[str, str, str]:
     bomless = _utf16_without_bom(data)
     if bomless:
         try:
-            return data.decode(bomless), bomless, f"no byte-order mark; read as {bomless.upper()} (set ingest.encoding to override)"
+            note = f"no byte-order mark; read as {bomless.upper()} (set ingest.encoding to override)"
+            return data.decode(bomless), bomless, note
         except UnicodeDecodeError:
             pass
     utf8 = "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
@@ -278,8 +279,8 @@ def _read_free_text(text: str, mode: str, markdown: bool = False) -> Table:
     if markdown:
         for number, line in enumerate(lines, start=1):
             if _MARKDOWN_STRUCTURE.match(line):
-                structure.append(Record(number, None, f"Markdown {'heading' if line.lstrip().startswith('#') else 'rule'}"
-                                        f" {line.strip()[:60]!r}", reason="not-an-answer"))
+                kind = "heading" if line.lstrip().startswith("#") else "rule"
+                structure.append(Record(number, None, f"Markdown {kind} {line.strip()[:60]!r}", reason="not-an-answer"))
     skip = {record.row for record in structure}  # structure neither ends nor joins a block
     blocks: list[tuple[int, list[str]]] = []  # (first line number, lines)
     current: list[str] | None = None

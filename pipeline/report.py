@@ -244,6 +244,7 @@ def manifest(result, run_id: str, generated: str, outputs: Iterable[str]) -> dic
         "input_files": [as_row(source) for source in result.files],
         "timings": dict(result.timings), "cache": {"hits": result.cache_hits, "misses": result.cache_misses},
         "counts": run_counts(result), "warnings": list(result.warnings), "outputs": sorted(outputs),
+        "theme_method": dict(getattr(result, "theme_method", {})),
     }
 
 
@@ -340,7 +341,16 @@ def build_view(result, run_id: str, generated: str) -> dict[str, Any]:
         "crosstab": {(c.theme_id, c.category_id): c for c in result.crosstab},
         "associations": top_associations(result.crosstab, config.mapping.fdr_alpha),
         "alpha": config.mapping.fdr_alpha, "quotes": quotes, "label_quality": dict(result.label_quality),
+        "theme_method": theme_method_sentence(getattr(result, "theme_method", {})),
     }
+
+
+def theme_method_sentence(method: dict[str, Any]) -> str:
+    """One sentence on how the themes were formed (empty when the theme stage did not code categories)."""
+    if not method.get("method"):
+        return ""
+    return (f"Themes: {method['method']}. {method.get('emergent_segments', 0)} segments are in "
+            f"{method.get('emergent_themes', 0)} emergent theme(s).")
 
 
 def _ratings_display(ratings: str, categories: Sequence[Category]) -> str:
@@ -367,6 +377,7 @@ def render_markdown(view: dict[str, Any]) -> str:
              f"{counts['unstable_themes']} unstable) |",
              f"| Unassigned segments | {counts['unassigned_segments']} ({counts['unassigned_share']:.0%}) |",
              f"| Embedding cache | {counts['cache_hits']} hits, {counts['cache_misses']} misses |", "",
+             *([_md(view["theme_method"]), ""] if view.get("theme_method") else []),
              "## Themes", "", "| Theme | Segments | Respondents | Stability | Closed category |",
              "|---|---:|---:|---:|---|"]
     for theme in view["themes"]:

@@ -135,7 +135,10 @@ def _summary(view: dict[str, Any]) -> str:
              ("embedding cache hits / misses", f"{counts['cache_hits']} / {counts['cache_misses']}")]
     out = ['<section id="summary" aria-labelledby="summary-h"><h2 id="summary-h">Run summary</h2><div class="stats">']
     out += [f'<div class="stat"><b>{_e(value)}</b>{_e(name)}</div>' for name, value in stats]
-    out.append('</div><table><caption class="caption">Input files</caption><thead><tr><th scope="col">File</th>'
+    out.append('</div>')
+    if view.get("theme_method"):
+        out.append(f'<p class="caption" id="theme-method">{_e(view["theme_method"])}</p>')
+    out.append('<table><caption class="caption">Input files</caption><thead><tr><th scope="col">File</th>'
                '<th scope="col">Format</th><th scope="col" class="num">Answers</th><th scope="col">SHA-256</th>'
                '</tr></thead><tbody>')
     out += [f'<tr><th scope="row">{_e(f["path"])}</th><td>{_e(f["format"])}</td><td class="num">{f["n_answers"]}'

@@ -36,6 +36,7 @@ class RunResult:
     assignments: list[Assignment] = field(default_factory=list)  # aligned with `segments`
     reassignments: list[Reassignment] = field(default_factory=list)
     theme_selection: list[dict[str, Any]] = field(default_factory=list)  # how the number of themes was chosen
+    theme_method: dict[str, Any] = field(default_factory=dict)  # how category and emergent themes were formed
     category_scores: list[CategoryScore] = field(default_factory=list)
     segment_categories: list[tuple[str, float]] = field(default_factory=list)  # per segment: closed category, score
     crosstab: list[CrosstabCell] = field(default_factory=list)
@@ -211,6 +212,7 @@ def _themes(result: RunResult, config: Config, model_dir: Path, force_refit: boo
         validate.save_theme_state(state_path, themes, centroids, previous=previous)
         result.themes, result.assignments, result.reassignments = themes, assignments, reassignments
         result.theme_selection = list(model.selection_)
+        result.theme_method = dict(getattr(model, "coding_", {}))
         result.centroids = centroids
 
 

@@ -36,6 +36,14 @@ What runs, and why (measured on all-MiniLM-L6-v2 embeddings, 2 shared CPU cores;
    overlap between its members and any cluster of that seed; below ``unstable_below`` it is flagged
    ``unstable``, never hidden. (With a cluster model other than auto, zero-shot themes do not depend on the
    seed and get 1.0.)
+   Category coding (``category_themes="coded"``, the default when categories are given; ``pipeline.coding``):
+   the clusters then decide only what is *off* the closed list. Every segment joins its own category's theme
+   (``CategoryCoder``: max-over-items cosine plus self-training, per segment) unless its free cluster is off the
+   list (``OffListDetector``: less than ``off_list_elevation`` corpus SDs closer to its best category than the
+   corpus as a whole, the mapper's rule without the bootstrap) in a majority of the seeds; those segments form
+   emergent themes, split as the consensus clusters them. Measured on the five shared sets
+   (docs/benchmarks.md): mapping whole clusters capped category F1 because clusters mix categories (0.052 on
+   the 44-category set); coding each segment raised it on four sets. ``"clustered"`` keeps the seeded clusters as the themes (the previous default).
 4. BERTopic (manual mode: ``BaseDimensionalityReduction`` + ``BaseCluster`` + ``y=``) computes c-TF-IDF over
    spaCy lemmas (unigrams and bigrams of adjacent content words, English stop words removed). Any -1 rows go
    through ``reduce_outliers``; ``update_topics`` then runs KeyBERTInspired + MaximalMarginalRelevance once.
@@ -66,9 +74,10 @@ from typing import Sequence
 
 import numpy as np
 
-from pipeline.categories import lemma_pipeline, lemma_table
-from pipeline.clusters import CLUSTERERS, TAKES_N_CLUSTERS, consensus_partition, size_parameters, theme_stability
-from pipeline.embed import bertopic_backend
+from pipeline.categories import LemmaAnalyzer
+from pipeline.coding import coded_partition
+from pipeline.clusters import CLUSTERERS, consensus_partition, select_and_fit, size_parameters, theme_stability
+from pipeline.embed import bertopic_backend, unit_rows
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.outputs import atomic_write_text
 from pipeline.records import UNASSIGNED, Assignment, Category, Reassignment, Theme
@@ -77,66 +86,11 @@ from pipeline.zeroshot import category_similarity, claim_segments
 
 DEFAULT_STOP_WORDS = ("nhs", "ccg", "ccgs", "stp", "stps", "barrier", "barriers")
 OUTLIER_STRATEGIES = ("embeddings", "c-tf-idf", "distributions")
-STABLE_SHARE = 0.8  # a candidate k competes on silhouette if its seed agreement is >= this share of the best
-STABLE_ENOUGH_ARI = 0.6  # ... or at least this mean ARI, so one very stable small k cannot shut out all others
-SILHOUETTE_SAMPLE = 2000
+CATEGORY_THEMES = ("coded", "clustered")
 SECONDARY_TEMPERATURE = 0.05
-
-class LemmaAnalyzer:
-    """CountVectorizer analyzer: lower-cased lookup lemmas of content words (English stop words, numbers and
-    punctuation out), plus bigrams of content words adjacent in the text. A removed stop word breaks a bigram,
-    so no phrase joins words the writer never put side by side ("believe conversation").
-
-    BERTopic's c-TF-IDF hands it one document per theme (all the theme's segments joined, millions of characters
-    at 100k segments), so text is tokenized in whitespace-bounded chunks, below spaCy's max_length, and
-    lemmatized by the lookup table directly (what the lookup lemmatizer does per token)."""
-
-    chunk_chars = 100_000
-
-    def __call__(self, text: str) -> list[str]:
-        nlp = lemma_pipeline()
-        table = lemma_table()
-        terms: list[str] = []
-        for chunk in _whitespace_chunks(str(text).lower(), self.chunk_chars):
-            previous: str | None = None
-            for token in nlp.tokenizer(chunk):
-                lemma = table.get(token.text, token.text).lower().strip() \
-                    if token.is_alpha and len(token.text) > 1 else ""
-                if not lemma or token.is_stop or nlp.vocab[lemma].is_stop:
-                    previous = None
-                    continue
-                terms.append(lemma)
-                if previous is not None:
-                    terms.append(f"{previous} {lemma}")
-                previous = lemma
-        return terms
-
-
-def _whitespace_chunks(text: str, size: int) -> list[str]:
-    """``text`` cut into pieces of at most ~``size`` characters, each cut at a space."""
-    chunks, start = [], 0
-    while len(text) - start > size:
-        cut = text.rfind(" ", start, start + size)
-        cut = start + size if cut <= start else cut
-        chunks.append(text[start:cut])
-        start = cut
-    chunks.append(text[start:])
-    return chunks
-
 
 def _seeds(random_state: int | None, n: int) -> list[int]:
     return [int(s) for s in np.random.SeedSequence(random_state or 0).generate_state(n)]
-
-
-def _fit_labels(name: str, X: np.ndarray, k: int | None, seed: int, y: np.ndarray | None = None) -> np.ndarray:
-    from threadpoolctl import threadpool_limits
-
-    # one thread: on a shared 2-core machine OpenMP k-means ran 4x slower with 2 threads than with 1
-    with warnings.catch_warnings(), threadpool_limits(limits=1):
-        warnings.simplefilter("ignore")
-        model = CLUSTERERS[name](n_clusters=k, random_state=seed, n_samples=len(X))
-        model = model.fit(X, y) if y is not None else model.fit(X)
-    return np.asarray(model.labels_, dtype=np.int64)
 
 
 class ThemeModel:
@@ -145,6 +99,7 @@ class ThemeModel:
     def __init__(self, cluster_model: str = "auto", n_themes: int | None = None, min_themes: int = 4,
                  max_themes: int = 30, n_seeds: int = 5, unstable_below: float = 0.6, min_segments: int = 12,
                  zeroshot: bool = True, zeroshot_min_similarity: float | None = None,
+                 category_themes: str = "coded", off_list_elevation: float = 0.5,
                  outlier_strategy: str = "embeddings", outlier_threshold: float = 0.0,
                  secondary_min_weight: float = 0.15, n_keywords: int = 10,
                  stop_words: Sequence[str] = DEFAULT_STOP_WORDS, random_state: int | None = 42):
@@ -157,6 +112,8 @@ class ThemeModel:
         self.min_segments = min_segments
         self.zeroshot = zeroshot
         self.zeroshot_min_similarity = zeroshot_min_similarity
+        self.category_themes = category_themes
+        self.off_list_elevation = off_list_elevation
         self.outlier_strategy = outlier_strategy
         self.outlier_threshold = outlier_threshold
         self.secondary_min_weight = secondary_min_weight
@@ -212,8 +169,10 @@ class ThemeModel:
         sizes = size_parameters(len(rest), free_floor, max(free_floor, self.max_themes - len(hit)))
         self.size_parameters_ = asdict(sizes)
         stability = {theme: 1.0 for theme in range(len(hit))}  # overwritten when seeds are fitted
+        full_labelings, medoid = [pinned.copy()], None  # every seed's partition of all rows, for category coding
         if len(rest) >= max(2 * sizes.k_min, 6):
-            labelings = self._select_and_fit(name, X[rows], seeds, sizes, pinned[rows] if seeded else None)
+            labelings, self.selection_ = select_and_fit(name, X[rows], seeds, sizes, self.n_themes,
+                                                        pinned[rows] if seeded else None)
             for row in self.selection_:
                 row["n_category_themes"] = len(hit)
             self.timings_["select_k"] = time.perf_counter() - t0
@@ -222,6 +181,11 @@ class ThemeModel:
             # 3. consensus (medoid partition) and per-theme stability
             medoid, _ = consensus_partition(labelings)
             clusters = labelings[medoid]
+            full_labelings = []
+            for labels in labelings:
+                full = pinned.copy()
+                full[rows] = labels if seeded else np.where(labels >= 0, offset + labels, UNASSIGNED)
+                full_labelings.append(full)
             for cluster in sorted(set(clusters.tolist()) - {-1}):
                 theme = offset + cluster
                 internal[rows[clusters == cluster]] = theme
@@ -231,6 +195,9 @@ class ThemeModel:
             self.selection_ = [{"k": 0, "cluster_model": name, "chosen": True,
                                 "reason": f"only {len(rest)} segments outside the categories' themes: "
                                           "no clustering, they go through outlier reduction"}]
+        self.coding_: dict = {}
+        if self.category_themes == "coded" and self.zeroshot and categories:
+            internal, hit, stability = self._code(X, internal, full_labelings, medoid, len(hit), categories, embedder)
         self.timings_["consensus"] = time.perf_counter() - t0
         t0 = time.perf_counter()
 
@@ -246,7 +213,7 @@ class ThemeModel:
         # 5. themes, centroids, assignments with secondary themes
         topics = np.asarray(topics, dtype=np.int64)
         theme_ids = sorted(set(topics.tolist()) - {UNASSIGNED})
-        self.centroids_ = {t: _unit(X[topics == t].mean(axis=0)) for t in theme_ids}
+        self.centroids_ = {t: unit_rows(X[topics == t].mean(axis=0), np.float32) for t in theme_ids}
         cat_of = {i: categories[c].category_id for i, c in enumerate(hit)}
         self.themes_, self._token_sets = [], None
         for t in theme_ids:
@@ -270,59 +237,23 @@ class ThemeModel:
         if self.outlier_strategy not in OUTLIER_STRATEGIES:
             raise ConfigError(f"themes.outlier_strategy must be one of {', '.join(OUTLIER_STRATEGIES)}, "
                               f"got {self.outlier_strategy!r}")
+        if self.category_themes not in CATEGORY_THEMES:
+            raise ConfigError(f"themes.category_themes must be one of {', '.join(CATEGORY_THEMES)}, "
+                              f"got {self.category_themes!r}")
         if self.n_seeds < 1 or not 2 <= self.min_themes <= self.max_themes:
             raise ConfigError("themes.n_seeds must be >= 1 and 2 <= themes.min_themes <= themes.max_themes")
+
+    def _code(self, X, consensus, labelings, medoid, n_seeded, categories, embedder):
+        """Category themes from the per-segment coder, emergent themes from off-list clusters (``pipeline.coding``)."""
+        coded = coded_partition(X, consensus, labelings, medoid, n_seeded, categories, embedder,
+                                min_elevation=self.off_list_elevation, random_state=self.random_state)
+        self.coding_ = coded.info
+        return coded.labels, coded.categories, coded.stability
 
     def _zeroshot(self, scores: np.ndarray, categories: Sequence[Category], embedder) -> np.ndarray:
         claims, self.zeroshot_threshold_, self.zeroshot_calibration_ = claim_segments(
             scores, categories, embedder, self.zeroshot_min_similarity)
         return claims
-
-    def _select_and_fit(self, name: str, X: np.ndarray, seeds: list[int], sizes, y=None) -> list[np.ndarray]:
-        from sklearn.metrics import silhouette_score
-
-        if not TAKES_N_CLUSTERS[name]:
-            labelings = [_fit_labels(name, X, None, s, y) for s in seeds]
-            found = sorted({len(set(l.tolist()) - {-1}) for l in labelings})
-            self.selection_ = [{"k": found[-1], "cluster_model": name, "chosen": True,
-                                "reason": f"{name} finds its own number of themes (seeds found {found})"}]
-            return labelings
-        rng = np.random.default_rng(seeds[0])
-        sample = np.sort(rng.choice(len(X), sizes.selection_sample, replace=False)) \
-            if len(X) > sizes.selection_sample else np.arange(len(X))
-        sil_rows = sample if len(sample) <= SILHOUETTE_SAMPLE else np.sort(rng.choice(sample, SILHOUETTE_SAMPLE,
-                                                                                       replace=False))
-        sil_pos = np.searchsorted(sample, sil_rows)
-        n_distinct = len(np.unique(X[sample].round(5), axis=0))
-        candidates = [self.n_themes] if self.n_themes else _candidate_ks(sizes.k_min, sizes.k_max)
-        candidates = sorted({min(k, n_distinct - 1) for k in candidates} - {0, 1})
-        rows, fits = [], {}
-        for k in candidates:
-            labs = [_fit_labels(name, X[sample], k, s, None if y is None else y[sample]) for s in seeds]
-            medoid, mean_ari = consensus_partition(labs)
-            chosen_labels = labs[medoid][sil_pos]
-            sil = silhouette_score(X[sil_rows], chosen_labels, metric="cosine") \
-                if 1 < len(set(chosen_labels.tolist())) < len(sil_rows) else -1.0
-            rows.append({"k": k, "cluster_model": name, "silhouette": round(float(sil), 4),
-                         "seed_agreement": round(float(np.mean(mean_ari)), 4), "n_rows": int(len(sample)),
-                         "stable_enough": False, "chosen": False, "reason": ""})
-            fits[k] = labs
-        top_agreement = max(r["seed_agreement"] for r in rows)
-        # a share of a negative agreement would lie above it: then only the best agreement itself qualifies
-        cutoff = min(STABLE_SHARE * top_agreement if top_agreement > 0 else top_agreement, STABLE_ENOUGH_ARI)
-        for row in rows:
-            row["stable_enough"] = row["seed_agreement"] >= cutoff
-        if self.n_themes:
-            best, why = rows[0], "fixed by themes.n_themes"
-        else:
-            best = max((r for r in rows if r["stable_enough"]), key=lambda r: (r["silhouette"], -r["k"]))
-            why = (f"best silhouette among k whose seed agreement (mean ARI) is >= min({STABLE_SHARE:g} x the best "
-                   f"agreement, {STABLE_ENOUGH_ARI:g}) = {cutoff:.3f}")
-        best["chosen"], best["reason"] = True, why + f"; k range {sizes.k_min}-{sizes.k_max} for {len(X)} segments"
-        self.selection_ = rows
-        if len(sample) == len(X):
-            return fits[best["k"]]
-        return [_fit_labels(name, X, best["k"], s, y) for s in seeds]
 
     def _fit_bertopic(self, texts, X, labels, embedder) -> list[int]:
         from bertopic import BERTopic
@@ -363,7 +294,7 @@ class ThemeModel:
             if UNASSIGNED in topics and len(set(topics) - {UNASSIGNED}) > 0:
                 new = [int(t) for t in model.reduce_outliers(texts, topics, strategy=self.outlier_strategy,
                                                              embeddings=X, threshold=self.outlier_threshold)]
-                vectors = {t: _unit(X[np.asarray(topics) == t].mean(axis=0)) for t in set(topics) - {UNASSIGNED}}
+                vectors = {t: unit_rows(X[np.asarray(topics) == t].mean(axis=0), np.float32) for t in set(topics) - {UNASSIGNED}}
                 moves = [Reassignment(ids[i], UNASSIGNED, new[i], self.outlier_strategy,
                                       round(float(X[i] @ vectors[new[i]]), 4))
                          for i in range(len(topics)) if topics[i] == UNASSIGNED and new[i] != UNASSIGNED]
@@ -456,7 +387,8 @@ class ThemeModel:
                  "assignments": [asdict(a) for a in self.assignments_],
                  "reassignments": [asdict(r) for r in self.reassignments_], "selection": self.selection_,
                  "zeroshot_threshold": self.zeroshot_threshold_, "zeroshot_calibration": self.zeroshot_calibration_,
-                 "size_parameters": self.size_parameters_, "train_index": self._train_index}
+                 "size_parameters": self.size_parameters_, "coding": getattr(self, "coding_", {}),
+                 "train_index": self._train_index}
         atomic_write_text(path / "state.json", json.dumps(state, indent=1))
 
     @classmethod
@@ -477,6 +409,7 @@ class ThemeModel:
         model.zeroshot_threshold_ = state["zeroshot_threshold"]
         model.zeroshot_calibration_ = state["zeroshot_calibration"]
         model.size_parameters_ = state["size_parameters"]
+        model.coding_ = state.get("coding", {})
         model._train_index = state["train_index"]
         with np.load(path / "centroids.npz") as data:
             model.centroids_ = {int(t): c.astype(np.float32) for t, c in zip(data["theme_ids"], data["centroids"])}
@@ -508,19 +441,6 @@ def _memo_backend(embedder, texts: Sequence[str], X: np.ndarray):
 
     backend.embed = embed
     return backend
-
-
-def _candidate_ks(k_min: int, k_max: int) -> list[int]:
-    """Every k up to 8, then steps of ~25%: a 4-30 range costs 11 candidates, not 27."""
-    ks, k = [], k_min
-    while k <= k_max:
-        ks.append(k)
-        k = k + 1 if k < 8 else max(k + 1, int(round(k * 1.25)))
-    return sorted(set(ks + [k_max]))
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    return (v / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32)
 
 
 def _key(text: str) -> str:

@@ -283,3 +283,14 @@ def test_benchmarks_speed_stage_clock_and_summary():
     assert summary["ours_peak_mb"] == 500.0
     assert summary["bertopic_cold_s"] is None  # a failed run claims no total
     assert _total(runs["raw"]) == pytest.approx(11.0)
+
+
+def test_benchmarks_theme_options_parse_toml_values_and_reject_unknown_keys():
+    from benchmarks.quality import parse_theme_options
+
+    assert parse_theme_options(["off_list_elevation=0.25", "category_themes=clustered", "n_seeds = 3"]) == {
+        "off_list_elevation": 0.25, "category_themes": "clustered", "n_seeds": 3}
+    with pytest.raises(PipelineError, match="--theme-option 'no_such_key=1'"):
+        parse_theme_options(["no_such_key=1"])
+    with pytest.raises(PipelineError, match="KEY=VALUE"):
+        parse_theme_options(["off_list_elevation"])

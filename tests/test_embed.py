@@ -118,3 +118,15 @@ def test_embed_cached_embedder_encodes_each_text_once_across_calls(tmp_path):
         ["footprints", "a comment about capacity"])  # would raise if it encoded anything
     np.testing.assert_array_equal(first[::-1], again)
     assert inner.calls == [["a comment about capacity", "footprints"]]
+
+
+@pytest.mark.parametrize("dtype", [None, np.float32, np.float64])
+def test_embed_unit_rows_scales_rows_and_leaves_zero_rows(dtype):
+    from pipeline.embed import unit_rows
+
+    matrix = np.array([[3.0, 4.0], [0.0, 0.0], [0.0, -2.0]])
+    out = unit_rows(matrix, dtype)
+    assert out.dtype == (dtype or np.float64)
+    np.testing.assert_allclose(out, [[0.6, 0.8], [0.0, 0.0], [0.0, -1.0]], rtol=1e-6)
+    np.testing.assert_allclose(unit_rows(matrix[0], dtype), [0.6, 0.8], rtol=1e-6)
+    assert not unit_rows(np.zeros(3)).any()

@@ -11,6 +11,7 @@ from pipeline.errors import PipelineError
 from pipeline.mapping import (
     CategoryCoder,
     CategoryMapper,
+    OffListDetector,
     content_lemmas,
     embed_categories,
     item_similarity,
@@ -359,3 +360,23 @@ def test_mapping_category_items_are_label_description_parts_and_keywords(fake, d
     assert list(items.texts) == ["Road repairs", *parts, "potholes"]
     assert items.vectors.shape == (len(items.texts), 256)
     assert np.allclose(np.linalg.norm(items.vectors, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_mapping_real_model_off_list_detector_agrees_with_the_mapper_on_clear_themes(minilm):
+    themes, assignments, embeddings = build_themes(minilm, THEME_SENTENCES)
+    labels = np.array([a.theme_id for a in assignments])
+    detector = OffListDetector().fit(embeddings, BARRIER_CATEGORIES, minilm)
+    off = detector.off_list(embeddings, labels, candidates=range(len(themes)))
+    assert {themes[t].label for t in off} == {"politics", "timescale"}
+    assert detector.off_list(embeddings, labels, candidates=[0, 99]) == set()  # capacity; an absent label
+
+
+def test_mapping_off_list_detector_elevation_knob(fake):
+    themes, assignments, embeddings = build_themes(fake, SMALL_THEMES)
+    labels = np.array([a.theme_id for a in assignments])
+    strict = OffListDetector(min_elevation=50.0).fit(embeddings, SMALL_CATEGORIES, fake)
+    lenient = OffListDetector(min_elevation=-50.0).fit(embeddings, SMALL_CATEGORIES, fake)
+    assert strict.off_list(embeddings, labels, [0, 1]) == {0, 1}
+    # with the elevation out of the way only the off-topic floor decides: on-topic themes are above it
+    assert lenient.off_list(embeddings, labels, [0, 1]) == set()

@@ -367,3 +367,18 @@ def test_report_segment_rows_carry_each_segments_own_category(result, with_categ
         assert [(r["category_id"], r["category_score"]) for r in rows] == coded
     else:
         assert {r["category_id"] for r in rows} == {""} and {r["category_score"] for r in rows} == {None}
+
+
+def test_report_says_how_themes_were_formed_when_categories_were_coded(result, tmp_path):
+    from pipeline.report import write_report
+
+    result.theme_method = {"method": "each segment joins the theme of its own closed category", "emergent_segments": 3,
+                           "emergent_themes": 1}
+    written = write_report(result, tmp_path / "with-method")
+    sentence = "Themes: each segment joins the theme of its own closed category. 3 segments are in 1 emergent theme(s)."
+    assert sentence in written["report.md"].read_text()
+    assert sentence in written["report.html"].read_text()
+    assert json.loads(written["manifest.json"].read_text())["theme_method"]["emergent_themes"] == 1
+    result.theme_method = {}
+    plain = write_report(result, tmp_path / "without-method")
+    assert "Themes: " not in plain["report.md"].read_text()
