@@ -57,7 +57,8 @@ class Context:
 
 
 def map_partition(context: Context, labels: Sequence[int], keywords: dict[int, list[str]], seed: int,
-                  themes: list[Theme] | None = None) -> tuple[list[str | None], dict[str, Any]]:
+                  themes: list[Theme] | None = None, categories: list[Category] | None = None
+                  ) -> tuple[list[str | None], dict[str, Any]]:
     """Map a partition's themes to categories with the product's CategoryMapper; emergent themes map to None.
 
     ``info["forced"]`` holds each segment's category when every theme takes its best score, emergent or not.
@@ -74,7 +75,7 @@ def map_partition(context: Context, labels: Sequence[int], keywords: dict[int, l
                   for theme_id, size in sorted(sizes.items()) if theme_id != UNASSIGNED]
     assignments = [Assignment(segment_id=str(i), theme_id=int(label), weight=1.0) for i, label in enumerate(labels)]
     mapper = CategoryMapper(**_config_kwargs(MappingConfig(), CategoryMapper), random_state=seed)
-    mapper.fit(themes, assignments, context.embeddings, context.category_records, context.embedder)
+    mapper.fit(themes, assignments, context.embeddings, categories or context.category_records, context.embedder)
     by_theme = {theme.theme_id: context.category_name(theme.category_id) for theme in mapper.themes_}
     best: dict[int, tuple[float, str]] = {}
     for score in mapper.scores_:
@@ -116,25 +117,30 @@ def _umap(seed: int):
     return UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", low_memory=False, random_state=seed)
 
 
-def run_ours(context: Context, seed: int, category_themes: str | None = None) -> MethodRun:
-    """The product's theme stage with its defaults (``category_themes`` overrides that one setting)."""
+def run_ours(context: Context, seed: int, previous: bool = False) -> MethodRun:
+    """The product's theme stage and mapper with their defaults; ``previous``: the defaults before 2026-11-28
+    (``category_themes="clustered"``, no catch-all "Other" option recognised), to measure that change."""
+    from dataclasses import replace
+
     from pipeline.config import ThemesConfig
     from pipeline.themes import ThemeModel
 
     segment_ids = [str(i) for i in range(len(context.texts))]
-    options = dict(context.theme_options)
-    if category_themes is not None:
-        options["category_themes"] = category_themes
+    options, records = dict(context.theme_options), context.category_records
+    if previous:
+        options["category_themes"] = "clustered"
+        records = [replace(record, residual=False) for record in records]
     config = ThemesConfig(**options)
-    method = "ours" if category_themes is None else f"ours-{category_themes}"
+    method = "ours-previous" if previous else "ours"
     model = ThemeModel(**_config_kwargs(config, ThemeModel), random_state=seed)
     _, seconds = _timed(lambda: model.fit(context.texts, context.embeddings, context.embedder,
-                                          categories=context.category_records, segment_ids=segment_ids))
+                                          categories=records, segment_ids=segment_ids))
     labels = [int(a.theme_id) for a in model.assignments_]
     sizes = {t.theme_id: t.size for t in model.themes_}
     own = sum(t.stability * t.size for t in model.themes_) / max(sum(sizes.values()), 1)
     (categories, map_info), map_seconds = _timed(lambda: map_partition(context, labels, {}, seed,
-                                                                       themes=list(model.themes_)))
+                                                                       themes=list(model.themes_),
+                                                                       categories=records))
     zeroshot = {t.theme_id: t.category_id for t in model.themes_ if t.category_id is not None}
     mapped = {t: c for t, c in zip(labels, categories)}
     info = {"own_stability_weighted": own, "n_unstable_themes": sum(t.unstable for t in model.themes_),
@@ -148,11 +154,13 @@ def run_ours(context: Context, seed: int, category_themes: str | None = None) ->
 
 
 def run_coder(context: Context, seed: int) -> MethodRun:
+    from pipeline.categories import topical
     from pipeline.mapping import CategoryCoder
 
-    coder, seconds = _timed(lambda: CategoryCoder(random_state=seed).fit(
-        context.embeddings, context.category_records, context.embedder))
-    names = [context.category_names[i] for i in coder.labels_]
+    records = topical(context.category_records)  # as the runner codes segments: never to a catch-all option
+    coder, seconds = _timed(lambda: CategoryCoder(random_state=seed).fit(context.embeddings, records,
+                                                                         context.embedder))
+    names = [context.category_name(records[i].category_id) for i in coder.labels_]
     return MethodRun("ours-coder", seed, names, names, seconds, 0.0, {"self_training_rounds": coder.n_rounds_})
 
 
@@ -241,7 +249,7 @@ def run_ceiling(context: Context, seed: int) -> MethodRun:
 
 METHODS: dict[str, Callable[[Context, int], MethodRun]] = {
     "ours": run_ours,
-    "ours-clustered": lambda context, seed: run_ours(context, seed, category_themes="clustered"),
+    "ours-previous": lambda context, seed: run_ours(context, seed, previous=True),
     "ours-coder": run_coder,
     "bertopic-default": run_bertopic_default,
     "kmeans": run_kmeans,
@@ -252,4 +260,4 @@ METHODS: dict[str, Callable[[Context, int], MethodRun]] = {
 }
 # Deterministic given the embeddings: a second seed would only repeat the first.
 SINGLE_SEED = {"nearest-name", "ceiling"}
-NEEDS_UMAP = {"ours", "ours-clustered", "bertopic-default", "bertopic-zeroshot"}
+NEEDS_UMAP = {"ours", "ours-previous", "bertopic-default", "bertopic-zeroshot"}

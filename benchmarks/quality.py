@@ -44,8 +44,8 @@ from benchmarks.methods import METHODS, NEEDS_UMAP, SINGLE_SEED, Context, Method
 from pipeline.errors import PipelineError
 
 REPO = Path(__file__).resolve().parents[1]
-PREVIOUS_DEFAULT = "ours-clustered"  # themes.category_themes = "clustered", the default until 2026-11-28
-ROLES = {"ours": "ours", "ours-clustered": "ours, previous default", "ours-coder": "ours",
+PREVIOUS_DEFAULT = "ours-previous"  # the defaults until 2026-11-28: clustered category themes, no "Other" option
+ROLES = {"ours": "ours", "ours-previous": "ours, previous defaults", "ours-coder": "ours",
          "bertopic-default": "baseline", "kmeans": "baseline", "lda": "baseline (floor)", "nearest-name": "anchor", "bertopic-zeroshot": "anchor", "ceiling": "ceiling"}
 
 
@@ -223,9 +223,10 @@ def markdown(result: dict[str, Any]) -> str:
                          f"{_fmt(info.get('own_stability_weighted'), 2)} |")
     goals = result["goals"]
     ours, bertopic = _row(result["rows"], "ours") or {}, _row(result["rows"], "bertopic-default") or {}
-    lines += ["", f"Unassigned share (no category: outlier or emergent theme): ours {_pct(goals['unassigned_ours'])} "
-              f"(target < 5%; outliers {_pct(_outliers(ours))}), BERTopic default "
-              f"{_pct(goals['unassigned_bertopic'])} (outliers {_pct(_outliers(bertopic))}).",
+    lines += ["", f"Unassigned share (no category: outlier, or emergent theme when the list has no catch-all option): "
+              f"ours {_pct(goals['unassigned_ours'])} (target < 5%; outliers {_pct(_outliers(ours))}), BERTopic "
+              f"default {_pct(goals['unassigned_bertopic'])} (outliers {_pct(_outliers(bertopic))}). "
+              + _emergent_note(ours, data),
               f"Ours vs BERTopic default: NMI x{_fmt(goals['nmi_vs_bertopic'], 2)}, macro-F1 (any) "
               f"x{_fmt(goals['f1_vs_bertopic'], 2)} (target x1.2 each); seed ARI "
               f"{_fmt(goals['stability_ours'], 2)} (target 0.9).",
@@ -244,8 +245,9 @@ def markdown(result: dict[str, Any]) -> str:
 def summary_markdown(results: list[dict[str, Any]]) -> str:
     """One line per set: where the product stands against the goals (issue 6) and the ceiling target."""
     lines = ["| set | rows | ours NMI / BERTopic | x | ours F1 / BERTopic | x | unassigned ours / BERTopic "
-             "(outliers) | ours seed ARI | ours F1, AMI / ceiling | coder F1, AMI / ceiling |",
-             "|---|---:|---|---:|---|---:|---|---:|---|---|"]
+             "(outliers) | ours seed ARI | ours F1, AMI / ceiling | coder F1, AMI / ceiling "
+             "| F1 change vs previous defaults [95% CI] |",
+             "|---|---:|---|---:|---|---:|---|---:|---|---|---|"]
     for result in results:
         rows, goals = result["rows"], result["goals"]
         ours, bertopic = _row(rows, "ours") or {}, _row(rows, "bertopic-default") or {}
@@ -257,8 +259,29 @@ def summary_markdown(results: list[dict[str, Any]]) -> str:
             f"{_pct(bertopic.get('unassigned_share'))} ({_pct(_outliers(bertopic))})",
             _fmt(ours.get("stability_ari"), 2),
             f"{_fmt(goals['f1_vs_ceiling[ours]'], 2)}, {_fmt(goals['ami_vs_ceiling[ours]'], 2)}",
-            f"{_fmt(goals['f1_vs_ceiling[ours-coder]'], 2)}, {_fmt(goals['ami_vs_ceiling[ours-coder]'], 2)}"]) + " |")
+            f"{_fmt(goals['f1_vs_ceiling[ours-coder]'], 2)}, {_fmt(goals['ami_vs_ceiling[ours-coder]'], 2)}",
+            _change(result.get("change_vs_previous"))]) + " |")
     return "\n".join(lines)
+
+
+def _emergent_note(ours: dict, data: dict) -> str:
+    """Ours: the share of segments in emergent themes, and the catch-all category they count under, if any."""
+    from pipeline.categories import is_residual
+    from pipeline.records import Category
+
+    emergent = (ours.get("info") or {}).get("coding", {}).get("emergent_segments")
+    if emergent is None or not data.get("n_scored"):
+        return ""
+    residual = [name for name in data.get("categories", []) if is_residual(Category("x", name))]
+    where = (f"counted under the list's catch-all option \u201c{residual[0]}\u201d, so not unassigned" if residual
+             else "no catch-all option in the list, so unassigned")
+    return f"Ours puts {emergent / data['n_scored']:.1%} of segments in emergent themes ({where})."
+
+
+def _change(change: dict | None) -> str:
+    if not change:
+        return "–"
+    return f"{change['difference']:+.3f} [{change['low']:+.3f}, {change['high']:+.3f}]"
 
 
 def _outliers(row: dict) -> float | None:

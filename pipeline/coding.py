@@ -41,7 +41,7 @@ def min_emergent_size(n_segments: int) -> int:
 
 def coded_partition(X: np.ndarray, consensus: np.ndarray, labelings: Sequence[np.ndarray], medoid: int | None,
                     n_seeded: int, categories: Sequence[Category], embedder, *, min_elevation: float = 0.5,
-                    random_state: int | None = 0) -> CodedPartition:
+                    random_state: int | None = 0, keep_confident: bool = True) -> CodedPartition:
     """Combine the per-segment category coder with the clusters' off-list verdicts.
 
     ``consensus`` and each of ``labelings`` (one per seed, ``consensus`` among them at ``medoid``) label every
@@ -51,10 +51,11 @@ def coded_partition(X: np.ndarray, consensus: np.ndarray, labelings: Sequence[np
     categories = list(categories)
     coder = CategoryCoder(random_state=random_state or 0).fit(X, categories, embedder)
     detector = OffListDetector(min_elevation).fit(X, categories, embedder)
-    masks = []
+    stays_coded = coder.confident_ if keep_confident else np.zeros(len(X), dtype=bool)
+    masks = []  # per seed: the segments that seed would make emergent
     for labels in labelings:
         free = sorted(set(labels.tolist()) - set(range(n_seeded)) - {UNASSIGNED})
-        masks.append(np.isin(labels, sorted(detector.off_list(X, labels, free))))
+        masks.append(np.isin(labels, sorted(detector.off_list(X, labels, free))) & ~stays_coded)
     votes = np.sum(masks, axis=0) if masks else np.zeros(len(X), dtype=int)
     emergent = (2 * votes > len(masks)) & (consensus >= n_seeded)
     smallest = min_emergent_size(len(X))
@@ -80,7 +81,8 @@ def coded_partition(X: np.ndarray, consensus: np.ndarray, labelings: Sequence[np
                       "whose cluster no listed category describes (less than "
                       f"{min_elevation:g} corpus standard deviations closer to any category than the corpus as a "
                       f"whole) in a majority of {len(masks)} seeds: they form emergent themes of at least {smallest} "
-                      "segments",
+                      "segments" + ("; segments the coder is surest of always keep their category" if keep_confident
+                                    else ""),
             "emergent_segments": int(emergent.sum()), "emergent_themes": len(emergent_clusters),
             "category_themes": len(used), "coder_rounds": coder.n_rounds_, "off_list_floor": detector.floor_}
     return CodedPartition(final, used, stability, info)

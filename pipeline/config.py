@@ -89,6 +89,7 @@ class ThemesConfig:
     zeroshot: bool = True  # use categories.yaml as BERTopic zero-shot topics when a categories file is given
     zeroshot_min_similarity: float | None = None  # None = calibrate for the embedding model in use
     category_themes: str = "coded"  # "coded": each segment joins its own category's theme unless its cluster is off the closed list (emergent); "clustered": category themes are the seeded clusters
+    confident_never_emergent: bool = True  # "coded": segments the coder is most sure of (its self-training set) stay in their category's theme even inside an off-list cluster
     off_list_elevation: float = 0.5  # "coded": a cluster is off the list when its similarity to its best category stands fewer corpus SDs than this above the corpus as a whole (as mapping.min_elevation)
     outlier_strategy: str = "embeddings"  # BERTopic reduce_outliers strategy
     outlier_threshold: float = 0.0  # minimum similarity for an outlier to be reassigned

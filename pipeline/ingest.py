@@ -247,14 +247,15 @@ def _duplicate_warnings(answers: list[Answer], id_from_column: set[str], corpus_
 
 # --- categories.yaml --------------------------------------------------------------------------------------------
 
-_CATEGORY_KEYS = ("id", "label", "group", "description", "keywords", "rating_column")
+_CATEGORY_KEYS = ("id", "label", "group", "description", "keywords", "rating_column", "residual")
 
 
 def load_categories(path: str | Path) -> list[Category]:
     """Read the closed categories from ``categories.yaml``; a missing file means no categories.
 
     Schema: a top-level ``categories:`` list of mappings with ``id`` and ``label`` (required) and ``group``,
-    ``description``, ``keywords`` (a list, or one comma-separated string) and ``rating_column`` (optional).
+    ``description``, ``keywords`` (a list, or one comma-separated string), ``rating_column`` and ``residual``
+    (true for an "Other" option; unset = recognised from the label) (optional).
     Entries are numbered from 1 in error messages.
     """
     path = Path(path)
@@ -287,6 +288,12 @@ def load_categories(path: str | Path) -> list[Category]:
     return categories
 
 
+def _optional_bool(value: Any, where: str, file: str) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise ConfigError(f"{where} must be true or false, got {value!r}", file=file)
+
+
 def _category(entry: Any, number: int, file: str) -> Category:
     where = f"category entry {number}"
     if not isinstance(entry, dict):
@@ -311,4 +318,5 @@ def _category(entry: Any, number: int, file: str) -> Category:
         description=str(entry.get("description") or "").strip(),
         keywords=tuple(str(k).strip() for k in keywords if str(k).strip()),
         rating_column=rating_column or None,
+        residual=_optional_bool(entry.get("residual"), f"{where}: residual", file),
     )

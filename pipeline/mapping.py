@@ -30,7 +30,9 @@ support is below ``min_support`` is flagged emergent: no single closed category 
 the sample corpus: a politics theme about councils sat between "social care funding" and "own targets" with a
 score margin of 0.005, while every theme a reader would map cleanly led by 0.05-0.25).
 
-Emergent themes: a theme no closed category describes gets ``emergent=True`` and ``category_id=None``; its nearest
+Emergent themes: a theme no closed category describes gets ``emergent=True`` and ``category_id=None`` (or the id of
+the list's catch-all option, "Other", when it has one: ``pipeline.categories.is_residual``; such an option is
+never scored, since its label names no topic); its nearest
 category is still in ``scores_``. With ``emergent_threshold`` set, a theme is emergent when its best score is below
 it. Otherwise the decision is calibrated on the corpus and the embedder in use, not a constant:
 
@@ -60,8 +62,8 @@ from sklearn.linear_model import LogisticRegression
 
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.categories import (  # noqa: F401  (re-exported: the mapping API is used with these)
-    OFF_TOPIC_SENTENCES, CategoryItems, content_lemmas, core_items, embed_categories, item_similarity,
-    keyword_overlap,
+    OFF_TOPIC_SENTENCES, CategoryItems, content_lemmas, core_items, embed_categories, is_residual, item_similarity,
+    keyword_overlap, topical,
 )
 from pipeline.records import UNASSIGNED, Assignment, Category, CategoryScore, Theme
 
@@ -169,6 +171,9 @@ class CategoryMapper:
         _check_aligned(assignments, embeddings)
         all_themes = list(themes)
         themes = [theme for theme in all_themes if theme.theme_id != UNASSIGNED]
+        # a catch-all option ("Other") is never scored: emergent themes are what it stands for
+        residual_id = next((c.category_id for c in categories if is_residual(c)), None)
+        categories = topical(categories)
         if not categories:
             self.scores_, self.themes_ = [], all_themes
             self.threshold_, self.threshold_method_ = None, "no categories given"
@@ -229,8 +234,8 @@ class CategoryMapper:
                 emergent = not seeded and (similarity[row, j] < self.threshold_ or elevation < self.min_elevation
                                            or support < self.min_support)
             self.elevation_[theme.theme_id] = elevation
-            category_id = None if emergent else categories[j].category_id
-            if category_id is not None:
+            category_id = residual_id if emergent else categories[j].category_id
+            if category_id is not None and not emergent:
                 mapped.add(category_id)
             mapped_themes[theme.theme_id] = dataclasses.replace(theme, category_id=category_id, emergent=emergent,
                                                                 confidence=round(support, 6))
@@ -334,6 +339,8 @@ class CategoryCoder:
             self.n_rounds_ += 1
         self.scores_ = scores
         self.labels_ = np.asarray(labels, dtype=int)
+        self.confident_ = np.zeros(len(labels), dtype=bool)
+        self.confident_[self._confident_rows(scores, self.labels_)] = True
         return self
 
     def _confident_rows(self, scores: np.ndarray, labels: np.ndarray) -> np.ndarray:

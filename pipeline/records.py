@@ -85,6 +85,7 @@ class Category:
     description: str = ""
     keywords: tuple[str, ...] = ()
     rating_column: str | None = None
+    residual: bool | None = None  # an "Other" / "none of the above" option; None = decide from the label
 
 
 @dataclass(frozen=True, slots=True)

@@ -107,9 +107,16 @@ def theme_rows(themes: Sequence[Theme], segments: Sequence[Segment], assignments
         row = as_row(theme)
         row.update(keywords=list(theme.keywords), n_respondents=counts.get(theme.theme_id, 0),
                    share=counts.get(theme.theme_id, 0) / n_respondents if n_respondents else 0.0,
-                   category_label=EMERGENT_TEXT if theme.emergent else labels.get(theme.category_id or "", ""))
+                   category_label=_category_label(theme, labels))
         rows.append(row)
     return rows
+
+
+def _category_label(theme: Theme, labels: dict[str, str]) -> str:
+    if not theme.emergent:
+        return labels.get(theme.category_id or "", "")
+    residual = labels.get(theme.category_id or "")
+    return f"{EMERGENT_TEXT} (counted under \u201c{residual}\u201d)" if residual else EMERGENT_TEXT
 
 
 def assignment_rows(assignments: Sequence[Assignment], segments: Sequence[Segment],

@@ -92,7 +92,7 @@ def run(corpus_dir: str | Path, config: Config, out_dir: str | Path | None = Non
     """
     if until not in STAGES:
         raise ValueError(f"until must be one of {STAGES}")
-    from pipeline import clean, ingest, report
+    from pipeline import ingest, report
     from pipeline.outputs import RunDirectory
 
     say = say or (lambda message: None)
@@ -108,7 +108,7 @@ def run(corpus_dir: str | Path, config: Config, out_dir: str | Path | None = Non
             result.categories = ingest.load_categories(corpus_dir / config.categories_file)
             rating_columns = [c.rating_column for c in result.categories if c.rating_column]
             read = ingest.read_corpus(corpus_dir, config.ingest, rating_columns=rating_columns)
-            cleaned = clean.Cleaner(config.clean).transform(read.answers)
+            cleaned = _clean(read.answers, config)
             result.files, result.answers = read.files, read.answers
             result.ledger = _ordered_ledger(read.ledger + cleaned.ledger)
             result.segments = cleaned.segments
@@ -157,14 +157,30 @@ def _embed(result: RunResult, config: Config, track: Track | None = None) -> Non
     result.embeddings, result.cache_hits, result.cache_misses = embeddings, stats.hits, stats.misses
 
 
-def fit_fingerprint(config: Config, embedder_name: str, segments: list[Segment]) -> str:
-    """What a theme fit depends on: theme config, seed, embedding model and the exact segments."""
+def _clean(answers: list[Answer], config: Config):
+    """Cleaning and segmentation, read from the stage cache when these answers, this clean config and this code
+    were cleaned before (``pipeline.stage_cache``)."""
+    from pipeline import clean
+    from pipeline.stage_cache import StageCache
+
+    cache = StageCache(Path(config.embed.cache_dir).parent / "cleaned",
+                       code_modules=("pipeline.clean", "pipeline.dedupe", "pipeline.records"))
+    answer_keys = [(a.answer_id, a.file, a.row, a.respondent_id, a.text) for a in answers]
+    return cache.get([config.clean, answer_keys], lambda: clean.Cleaner(config.clean).transform(answers))
+
+
+def fit_fingerprint(config: Config, embedder_name: str, segments: list[Segment],
+                    categories: list[Category] | None = None) -> str:
+    """What a theme fit depends on: theme config, seed, embedding model, the closed categories (they seed and code
+    the themes) and the exact segments."""
     import hashlib
     import json
     from dataclasses import asdict
 
     digest = hashlib.sha256(json.dumps({"themes": asdict(config.themes), "seed": config.seed,
-                                        "model": embedder_name}, sort_keys=True).encode())
+                                        "model": embedder_name,
+                                        "categories": [asdict(c) for c in categories or []]},
+                                       sort_keys=True, default=list).encode())
     for segment in segments:
         digest.update(f"{segment.segment_id}\x00{segment.clean_text}\x01".encode())
     return digest.hexdigest()
@@ -180,7 +196,7 @@ def _themes(result: RunResult, config: Config, model_dir: Path, force_refit: boo
     embedder = result.embedder
     segment_ids = [segment.segment_id for segment in result.segments]
     texts = [segment.clean_text for segment in result.segments]
-    fingerprint = fit_fingerprint(config, embedder.name, result.segments)
+    fingerprint = fit_fingerprint(config, embedder.name, result.segments, result.categories)
     saved = model_dir / "fingerprint.txt"
     with _Timer(result.timings, "themes", say):
         model = None
@@ -218,6 +234,7 @@ def _themes(result: RunResult, config: Config, model_dir: Path, force_refit: boo
 
 def _analyse(result: RunResult, config: Config, say: Progress) -> None:
     from pipeline import association, quotes, validate
+    from pipeline.categories import topical
     from pipeline.mapping import CategoryCoder, CategoryMapper
 
     from pipeline.embed import CachedEmbedder, EmbeddingCache
@@ -240,8 +257,9 @@ def _analyse(result: RunResult, config: Config, say: Progress) -> None:
             result.category_scores = mapper.scores_
             # each segment's own closed category (the label-free coder that measured best in the evaluation
             # notes); a segment's theme and its category are reported side by side, not derived from each other
-            coder = CategoryCoder(random_state=config.seed).fit(result.embeddings, result.categories, embedder)
-            result.segment_categories = [(result.categories[label].category_id, round(float(coder.scores_[row, label]), 4))
+            coded = topical(result.categories)  # never the catch-all "Other" option by similarity
+            coder = CategoryCoder(random_state=config.seed).fit(result.embeddings, coded, embedder)
+            result.segment_categories = [(coded[label].category_id, round(float(coder.scores_[row, label]), 4))
                                          for row, label in enumerate(coder.labels_)]
         result.themes, result.assignments = themes, assignments
         result.crosstab = association.crosstab(result.answers, result.segments, assignments, themes,

@@ -74,7 +74,7 @@ from typing import Sequence
 
 import numpy as np
 
-from pipeline.categories import LemmaAnalyzer
+from pipeline.categories import LemmaAnalyzer, topical
 from pipeline.coding import coded_partition
 from pipeline.clusters import CLUSTERERS, consensus_partition, select_and_fit, size_parameters, theme_stability
 from pipeline.embed import bertopic_backend, unit_rows
@@ -100,6 +100,7 @@ class ThemeModel:
                  max_themes: int = 30, n_seeds: int = 5, unstable_below: float = 0.6, min_segments: int = 12,
                  zeroshot: bool = True, zeroshot_min_similarity: float | None = None,
                  category_themes: str = "coded", off_list_elevation: float = 0.5,
+                 confident_never_emergent: bool = True,
                  outlier_strategy: str = "embeddings", outlier_threshold: float = 0.0,
                  secondary_min_weight: float = 0.15, n_keywords: int = 10,
                  stop_words: Sequence[str] = DEFAULT_STOP_WORDS, random_state: int | None = 42):
@@ -114,6 +115,7 @@ class ThemeModel:
         self.zeroshot_min_similarity = zeroshot_min_similarity
         self.category_themes = category_themes
         self.off_list_elevation = off_list_elevation
+        self.confident_never_emergent = confident_never_emergent
         self.outlier_strategy = outlier_strategy
         self.outlier_threshold = outlier_threshold
         self.secondary_min_weight = secondary_min_weight
@@ -139,7 +141,7 @@ class ThemeModel:
             raise PipelineError(f"too little text to find themes: {n_distinct} distinct segments, need at least "
                                 f"{self.min_segments} (themes.min_segments)")
         ids = list(segment_ids) if segment_ids is not None else [str(i) for i in range(len(texts))]
-        categories = list(categories)
+        categories = topical(categories)  # a catch-all "Other" option is no topic to seed or code to
         self.timings_: dict[str, float] = {}
         clock = time.perf_counter()
 
@@ -246,7 +248,8 @@ class ThemeModel:
     def _code(self, X, consensus, labelings, medoid, n_seeded, categories, embedder):
         """Category themes from the per-segment coder, emergent themes from off-list clusters (``pipeline.coding``)."""
         coded = coded_partition(X, consensus, labelings, medoid, n_seeded, categories, embedder,
-                                min_elevation=self.off_list_elevation, random_state=self.random_state)
+                                min_elevation=self.off_list_elevation, random_state=self.random_state,
+                                keep_confident=self.confident_never_emergent)
         self.coding_ = coded.info
         return coded.labels, coded.categories, coded.stability
 

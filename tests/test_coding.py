@@ -13,13 +13,17 @@ N = 40
 
 
 class StubCoder:
-    """Codes rows 0-19 as category 0 and rows 20-39 as category 1; category 2 gets nothing."""
+    """Codes rows 0-19 as category 0 and rows 20-39 as category 1; category 2 gets nothing. Sure of no row
+    unless ``CONFIDENT`` lists some."""
+
+    CONFIDENT: tuple[int, ...] = ()
 
     def __init__(self, random_state=0):
         pass
 
     def fit(self, X, categories, embedder):
         self.labels_ = np.array([0] * 20 + [1] * 20)
+        self.confident_ = np.isin(np.arange(N), self.CONFIDENT)
         self.n_rounds_ = 0
         return self
 
@@ -123,3 +127,26 @@ def test_coding_unknown_category_themes_mode_is_a_config_error():
     texts = [f"answer number {i} about topic {i % 4}" for i in range(20)]
     with pytest.raises(ConfigError, match="themes.category_themes"):
         ThemeModel(category_themes="mapped").fit(texts, fake.encode(texts), fake, categories=CATEGORIES)
+
+
+def test_coding_segments_the_coder_is_sure_of_stay_in_their_category(stubbed, monkeypatch):
+    stubbed(off_clusters={5})
+    monkeypatch.setattr(StubCoder, "CONFIDENT", (30, 31))
+    consensus = consensus_labels()
+    kept = run([consensus])
+    assert kept.labels[30:32].tolist() == [1, 1] and (kept.labels[32:] == 2).all()
+    assert kept.info["emergent_segments"] == 8
+    ignored = run([consensus], keep_confident=False)
+    assert ignored.info["emergent_segments"] == 10
+
+
+def test_coding_theme_stage_never_seeds_or_codes_a_catch_all_option():
+    from pipeline.embed import get_embedder
+    from pipeline.themes import ThemeModel
+
+    fake = get_embedder("fake-hash.v1")
+    texts = [f"{word} number {i} again" for i in range(12) for word in ("potholes", "recycling")]
+    categories = [Category("roads", "Road repairs", keywords=("potholes",)),
+                  Category("bins", "Bin collections", keywords=("recycling",)), Category("other", "Other")]
+    model = ThemeModel(n_seeds=2).fit(texts, fake.encode(texts), fake, categories=categories)
+    assert "other" not in {t.category_id for t in model.themes_}

@@ -518,8 +518,9 @@ def test_ingest_load_categories_missing_or_empty_gives_none(tmp_path, content):
         ("categories:\n  - id: a\n    label: A\n  - id: a\n    label: B\n", "duplicate id 'a' (also entry 1)"),
         ("categories:\n  - id: a\n    label: A\n    keyword: [x]\n", "unknown keys keyword"),
         ("categories:\n  - just a string\n", "category entry 1: expected a mapping"),
+        ("categories:\n  - id: a\n    label: A\n    residual: maybe\n", "category entry 1: residual must be true or false"),
     ],
-    ids=["bad-yaml", "no-top-key", "no-id", "no-label", "duplicate", "unknown-key", "not-mapping"],
+    ids=["bad-yaml", "no-top-key", "no-id", "no-label", "duplicate", "unknown-key", "not-mapping", "residual"],
 )
 def test_ingest_load_categories_bad_file_raises_naming_it(tmp_path, content, fragment):
     path = tmp_path / "categories.yaml"
@@ -576,3 +577,10 @@ def test_ingest_markdown_headings_and_rules_are_dropped_not_answers(write_corpus
 def test_ingest_txt_keeps_lines_that_look_like_markdown(write_corpus):
     result = read_corpus(write_corpus({"notes.txt": f"# not a heading in a text file\n{LONG_A}\n"}), IngestConfig())
     assert texts(result) == ["# not a heading in a text file", LONG_A]
+
+
+def test_ingest_load_categories_residual_flag(tmp_path):
+    path = tmp_path / "categories.yaml"
+    path.write_text("categories:\n  - id: a\n    label: Anything else\n    residual: true\n"
+                    "  - id: b\n    label: Other\n    residual: false\n  - id: c\n    label: Other\n", encoding="utf-8")
+    assert [c.residual for c in load_categories(path)] == [True, False, None]

@@ -380,3 +380,26 @@ def test_mapping_off_list_detector_elevation_knob(fake):
     assert strict.off_list(embeddings, labels, [0, 1]) == {0, 1}
     # with the elevation out of the way only the off-topic floor decides: on-topic themes are above it
     assert lenient.off_list(embeddings, labels, [0, 1]) == set()
+
+
+@pytest.mark.parametrize("label, residual", [("Other", True), ("Other (please specify)", True), ("Can\u2019t tell", True),
+                                             ("None of the above.", True), ("Other organisations", False),
+                                             ("Road repairs", False)])
+def test_mapping_catch_all_option_is_recognised_from_its_label(label, residual):
+    from pipeline.categories import is_residual
+
+    assert is_residual(Category("x", label)) is residual
+    assert is_residual(Category("x", label, residual=not residual)) is (not residual)  # categories.yaml decides
+
+
+def test_mapping_catch_all_option_is_never_scored_and_holds_the_emergent_themes(fake):
+    themes, assignments, embeddings = build_themes(fake, SMALL_THEMES)
+    with_other = SMALL_CATEGORIES + [Category("other", "Other")]
+    strict = CategoryMapper(min_elevation=10.0).fit(themes, assignments, embeddings, with_other, fake)
+    assert all(t.emergent and t.category_id == "other" for t in strict.themes_)
+    assert {s.category_id for s in strict.scores_} == {"roads", "bins", "parks"}
+    assert {c.category_id for c in strict.unsupported_categories_} == {"roads", "bins", "parks"}
+    plain = CategoryMapper().fit(themes, assignments, embeddings, SMALL_CATEGORIES, fake)
+    again = CategoryMapper().fit(themes, assignments, embeddings, with_other, fake)
+    assert [(t.category_id, t.emergent) for t in again.themes_] == [
+        ("other" if t.emergent else t.category_id, t.emergent) for t in plain.themes_]

@@ -382,3 +382,14 @@ def test_report_says_how_themes_were_formed_when_categories_were_coded(result, t
     result.theme_method = {}
     plain = write_report(result, tmp_path / "without-method")
     assert "Themes: " not in plain["report.md"].read_text()
+
+
+def test_report_emergent_theme_names_the_catch_all_option_it_counts_under():
+    from pipeline.report import EMERGENT_TEXT, theme_rows
+
+    categories = [Category("roads", "Road repairs"), Category("other", "Other")]
+    themes = [Theme(0, "councillors", ("council",), 2, 0.9, category_id="other", emergent=True),
+              Theme(1, "potholes", ("pothole",), 1, 0.9, category_id="roads"),
+              Theme(2, "weather", ("rain",), 1, 0.9, emergent=True)]
+    rows = {row["theme_id"]: row["category_label"] for row in theme_rows(themes, [], [], categories)}
+    assert rows == {0: f"{EMERGENT_TEXT} (counted under \u201cOther\u201d)", 1: "Road repairs", 2: EMERGENT_TEXT}

@@ -1,0 +1,36 @@
+"""The runner's reuse of a saved theme fit: it must be refitted whenever anything the fit depends on changes."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from pipeline.config import Config
+from pipeline.records import Category, Segment
+from pipeline.runner import fit_fingerprint
+
+SEGMENTS = [Segment(f"s.csv:{i}#0", f"s.csv:{i}", f"R{i}", "s.csv", i, 0, 0, 10, text, text)
+            for i, text in enumerate(["staff are stretched", "the footprint is wrong"], start=1)]
+CATEGORIES = [Category("capacity", "Lack of capacity", keywords=("staff",)), Category("other", "Other")]
+
+
+def base() -> str:
+    return fit_fingerprint(Config(), "minilm-local.v1", SEGMENTS, CATEGORIES)
+
+
+@pytest.mark.parametrize("change", [
+    lambda: fit_fingerprint(Config(seed=7), "minilm-local.v1", SEGMENTS, CATEGORIES),
+    lambda: fit_fingerprint(Config(), "other-model", SEGMENTS, CATEGORIES),
+    lambda: fit_fingerprint(Config(), "minilm-local.v1", SEGMENTS[:1], CATEGORIES),
+    lambda: fit_fingerprint(Config(), "minilm-local.v1", SEGMENTS, [replace(CATEGORIES[0], keywords=("time",)),
+                                                                     CATEGORIES[1]]),
+    lambda: fit_fingerprint(Config(), "minilm-local.v1", SEGMENTS,
+                            [CATEGORIES[0], replace(CATEGORIES[1], residual=False)]),
+    lambda: fit_fingerprint(Config(), "minilm-local.v1", SEGMENTS, CATEGORIES[:1]),
+], ids=["seed", "model", "segments", "category-keywords", "residual-flag", "category-removed"])
+def test_runner_fingerprint_changes_with_what_the_fit_depends_on(change):
+    assert change() != base()
+
+
+def test_runner_fingerprint_is_stable():
+    assert base() == base()
