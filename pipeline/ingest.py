@@ -222,7 +222,8 @@ def _build_answers(
             answers.append(Answer(answer_id, rel, record.row, respondent_id, text, rating_values, meta))
             continue
         ledger.append(LedgerEntry(answer_id, rel, record.row, respondent_id, DROPPED, reason, detail))
-        notes.append(f"{display}:{record.row}: {detail}; dropped as {reason}")
+        if reason != "not-an-answer":  # headings are expected structure: listed in the ledger, not warned about
+            notes.append(f"{display}:{record.row}: {detail}; dropped as {reason}")
     return answers, ledger, notes, with_ids
 
 

@@ -572,6 +572,7 @@ def test_ingest_markdown_headings_and_rules_are_dropped_not_answers(write_corpus
     dropped = [(e.row, e.reason) for e in result.ledger]
     assert dropped == [(1, "not-an-answer"), (4, "not-an-answer"), (5, "not-an-answer")]
     assert "Question 4" in result.ledger[0].detail
+    assert not warnings_matching(result, "Markdown")  # expected structure: in the ledger, not a warning each
 
 
 def test_ingest_txt_keeps_lines_that_look_like_markdown(write_corpus):
