@@ -309,6 +309,9 @@ class CategoryCoder:
         Category index per segment (into the ``categories`` passed to ``fit``).
     n_rounds_ : int
         Self-training rounds actually run (fewer than asked when fewer than two categories have segments).
+    confident_ : ndarray of bool (n_segments,)
+        The ``keep_share`` most confident segments of each category under the final scores: what another round
+        would train on. The theme stage keeps these in their category even inside an off-list cluster.
     """
 
     def __init__(self, n_self_training: int = 2, keep_share: float = 0.3, random_state: int = 0):
