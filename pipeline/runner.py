@@ -169,17 +169,25 @@ def _clean(answers: list[Answer], config: Config):
     return cache.get([config.clean, answer_keys], lambda: clean.Cleaner(config.clean).transform(answers))
 
 
+# the modules whose code decides a theme fit: a changed version of any of them refits instead of reusing
+THEME_CODE = ("pipeline.themes", "pipeline.coding", "pipeline.clusters", "pipeline.zeroshot", "pipeline.mapping",
+              "pipeline.categories")
+
+
 def fit_fingerprint(config: Config, embedder_name: str, segments: list[Segment],
                     categories: list[Category] | None = None) -> str:
     """What a theme fit depends on: theme config, seed, embedding model, the closed categories (they seed and code
-    the themes) and the exact segments."""
+    the themes), the theme-stage code and the exact segments."""
     import hashlib
     import json
     from dataclasses import asdict
 
+    from pipeline.stage_cache import StageCache
+
     digest = hashlib.sha256(json.dumps({"themes": asdict(config.themes), "seed": config.seed,
                                         "model": embedder_name,
-                                        "categories": [asdict(c) for c in categories or []]},
+                                        "categories": [asdict(c) for c in categories or []],
+                                        "code": StageCache(".", THEME_CODE).key([])},
                                        sort_keys=True, default=list).encode())
     for segment in segments:
         digest.update(f"{segment.segment_id}\x00{segment.clean_text}\x01".encode())

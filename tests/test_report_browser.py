@@ -116,16 +116,28 @@ def test_report_browser_exports_exactly_the_selected_quotes_as_markdown(report_p
         "Footprint boundaries", "Local political will"]
 
 
-def screenshot(report_html: Path, out_png: Path, width: int = 1200) -> None:
-    """Full-page PNG of a report, rendered offline in the same chromium the tests use."""
+def screenshot(report_html: Path, out_png: Path, width: int = 1280, height: int | None = 1700) -> None:
+    """PNG of the top ``height`` pixels of a report (the whole page if None), rendered offline in the same
+    chromium the tests use."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = launch(playwright)
-        page = browser.new_page(viewport={"width": width, "height": 900}, device_scale_factor=1)
+        page = browser.new_page(viewport={"width": width, "height": height or 900}, device_scale_factor=1)
         page.goto(Path(report_html).resolve().as_uri())
-        page.screenshot(path=str(out_png), full_page=True)
+        page.screenshot(path=str(out_png), full_page=height is None)
         browser.close()
+
+
+@pytest.mark.parametrize("text, cell", [("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+                                        ("+44 staff short", "'+44 staff short"), ("-5% budget", "'-5% budget"),
+                                        ("@board", "'@board"), ("Plain answer", "Plain answer")])
+def test_report_browser_csv_export_keeps_formula_like_answers_as_text(report_page, text, cell):
+    quote = {"theme_id": 1, "theme": "t", "text": text, "respondent_id": "R1", "source": "s.csv:1", "flags": [],
+             "ratings": ""}
+    exported = report_page["page"].evaluate("q => window.pipelineReport.toCsv([q])", quote)
+    rows = list(csv.DictReader(io.StringIO(exported.lstrip("\ufeff"))))
+    assert rows[0]["text"] == cell
 
 
 if __name__ == "__main__":
@@ -143,14 +155,3 @@ if __name__ == "__main__":
         with tempfile.TemporaryDirectory() as tmp:
             run = build_result(Path(tmp) / "corpus", Path(tmp) / "out")
             screenshot(write_report(run, Path(tmp) / "out")["report.html"], Path(sys.argv[1]))
-
-
-@pytest.mark.parametrize("text, cell", [("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
-                                        ("+44 staff short", "'+44 staff short"), ("-5% budget", "'-5% budget"),
-                                        ("@board", "'@board"), ("Plain answer", "Plain answer")])
-def test_report_browser_csv_export_keeps_formula_like_answers_as_text(report_page, text, cell):
-    quote = {"theme_id": 1, "theme": "t", "text": text, "respondent_id": "R1", "source": "s.csv:1", "flags": [],
-             "ratings": ""}
-    exported = report_page["page"].evaluate("q => window.pipelineReport.toCsv([q])", quote)
-    rows = list(csv.DictReader(io.StringIO(exported.lstrip("\ufeff"))))
-    assert rows[0]["text"] == cell

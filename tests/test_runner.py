@@ -34,3 +34,11 @@ def test_runner_fingerprint_changes_with_what_the_fit_depends_on(change):
 
 def test_runner_fingerprint_is_stable():
     assert base() == base()
+
+
+def test_runner_fingerprint_covers_the_theme_stage_code(monkeypatch):
+    import pipeline.runner as runner
+
+    before = base()
+    monkeypatch.setattr(runner, "THEME_CODE", runner.THEME_CODE[:-1])  # as if one module's code had changed
+    assert base() != before
