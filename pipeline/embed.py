@@ -57,7 +57,10 @@ class SentenceTransformerEmbedder:
         """The loaded SentenceTransformer (also what BERTopic gets as its embedding model)."""
         if self._model is None:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
 
+            # transformers draws a "Loading weights" bar on stderr; the pipeline shows its own progress
+            transformers_logging.disable_progress_bar()
             self._model = SentenceTransformer(self.model_path, device=self.device)
         return self._model
 

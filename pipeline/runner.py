@@ -266,9 +266,11 @@ def _analyse(result: RunResult, config: Config, say: Progress) -> None:
             # each segment's own closed category (the label-free coder that measured best in the evaluation
             # notes); a segment's theme and its category are reported side by side, not derived from each other
             coded = topical(result.categories)  # never the catch-all "Other" option by similarity
-            coder = CategoryCoder(random_state=config.seed).fit(result.embeddings, coded, embedder)
-            result.segment_categories = [(coded[label].category_id, round(float(coder.scores_[row, label]), 4))
-                                         for row, label in enumerate(coder.labels_)]
+            if coded:  # a list holding only a catch-all option codes nothing
+                coder = CategoryCoder(random_state=config.seed).fit(result.embeddings, coded, embedder)
+                result.segment_categories = [(coded[label].category_id,
+                                              round(float(coder.scores_[row, label]), 4))
+                                             for row, label in enumerate(coder.labels_)]
         result.themes, result.assignments = themes, assignments
         result.crosstab = association.crosstab(result.answers, result.segments, assignments, themes,
                                                result.categories, config.mapping)

@@ -110,3 +110,14 @@ def test_cli_broken_csv_row_is_a_warning_and_a_ledger_line(tmp_path, monkeypatch
     ledger = (tmp_path / "outputs" / "corpus" / "ledger.csv").read_text(encoding="utf-8")
     assert re.search(r"^survey\.csv:2,survey\.csv,2,[^,]*,dropped,unreadable,", ledger, re.M)
     assert "answers read: 3" in result.output
+
+
+def test_cli_category_list_of_only_a_catch_all_option_runs_as_themes_only(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    lines = [f"{sentence} ({i})" for i in range(2) for texts in TOPICS.values() for sentence in texts]
+    corpus = _corpus(tmp_path, {"answers.txt": "\n".join(lines) + "\n",
+                                "categories.yaml": "categories:\n  - id: other\n    label: Other\n"})
+    result = runner.invoke(app, ["-q", "run", str(corpus)])
+    assert result.exit_code == 0, result.output
+    segments = (tmp_path / "outputs" / "corpus" / "segments.csv").read_text(encoding="utf-8")
+    assert ",other," not in segments  # nothing is coded to the catch-all option by similarity
