@@ -83,8 +83,7 @@ def _utf16_without_bom(data: bytes) -> str | None:
     """'utf-16-le' or 'utf-16-be' when the bytes look like mostly-ASCII UTF-16 (a zero byte in every other
     position) without a byte-order mark, as some exporters write; else None."""
     sample = data[:4096]
-    if len(sample) < 4 or len(sample) % 2:
-        sample = sample[:len(sample) - len(sample) % 2]
+    sample = sample[:len(sample) // 2 * 2]  # whole 16-bit units
     if len(sample) < 4:
         return None
     even_zeros, odd_zeros = sample[0::2].count(0), sample[1::2].count(0)

@@ -182,12 +182,12 @@ def fit_fingerprint(config: Config, embedder_name: str, segments: list[Segment],
     import json
     from dataclasses import asdict
 
-    from pipeline.stage_cache import StageCache
+    from pipeline.stage_cache import code_digest
 
     digest = hashlib.sha256(json.dumps({"themes": asdict(config.themes), "seed": config.seed,
                                         "model": embedder_name,
                                         "categories": [asdict(c) for c in categories or []],
-                                        "code": StageCache(".", THEME_CODE).key([])},
+                                        "code": code_digest(THEME_CODE)},
                                        sort_keys=True, default=list).encode())
     for segment in segments:
         digest.update(f"{segment.segment_id}\x00{segment.clean_text}\x01".encode())

@@ -23,6 +23,14 @@ from typing import Any, Callable, Iterable
 from pipeline.outputs import atomic_write_bytes
 
 
+def code_digest(modules: Iterable[str]) -> str:
+    """sha256 of the named modules' source: what a cached result computed by that code depends on."""
+    digest = hashlib.sha256()
+    for name in modules:
+        digest.update(inspect.getsource(importlib.import_module(name)).encode("utf-8"))
+    return digest.hexdigest()
+
+
 class StageCache:
     """``get(key_parts, compute)``: the stored result for these key parts, or ``compute()`` stored under them."""
 
@@ -32,9 +40,7 @@ class StageCache:
         self.hit_: bool | None = None
 
     def key(self, parts: Iterable[Any]) -> str:
-        digest = hashlib.sha256()
-        for name in self.code_modules:
-            digest.update(inspect.getsource(importlib.import_module(name)).encode("utf-8"))
+        digest = hashlib.sha256(code_digest(self.code_modules).encode("ascii") if self.code_modules else b"")
         for part in parts:
             value = asdict(part) if is_dataclass(part) and not isinstance(part, type) else part
             digest.update(json.dumps(value, sort_keys=True, default=str, ensure_ascii=False).encode("utf-8"))
