@@ -32,6 +32,7 @@ class CodedPartition:
     categories: list[int]
     stability: dict[int, float]
     info: dict = field(default_factory=dict)
+    coder: CategoryCoder | None = None  # the fitted per-segment coder the category themes come from
 
 
 def min_emergent_size(n_segments: int) -> int:
@@ -85,4 +86,4 @@ def coded_partition(X: np.ndarray, consensus: np.ndarray, labelings: Sequence[np
                                     else ""),
             "emergent_segments": int(emergent.sum()), "emergent_themes": len(emergent_clusters),
             "category_themes": len(used), "coder_rounds": coder.n_rounds_, "off_list_floor": detector.floor_}
-    return CodedPartition(final, used, stability, info)
+    return CodedPartition(final, used, stability, info, coder)

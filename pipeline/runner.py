@@ -237,15 +237,15 @@ def _themes(result: RunResult, config: Config, model_dir: Path, force_refit: boo
         result.themes, result.assignments, result.reassignments = themes, assignments, reassignments
         result.theme_selection = list(model.selection_)
         result.theme_method = dict(getattr(model, "coding_", {}))
+        # each segment's own closed category, from the coder the theme stage used (never the catch-all option)
+        result.segment_categories = list(getattr(model, "segment_categories_", []))
         result.centroids = centroids
 
 
 def _analyse(result: RunResult, config: Config, say: Progress) -> None:
     from pipeline import association, quotes, validate
-    from pipeline.categories import topical
-    from pipeline.mapping import CategoryCoder, CategoryMapper
-
     from pipeline.embed import CachedEmbedder, EmbeddingCache
+    from pipeline.mapping import CategoryMapper
 
     # category items and calibration sentences go through the content cache: a re-run never loads the model
     embedder = CachedEmbedder(result.embedder, EmbeddingCache(config.embed.cache_dir))
@@ -263,14 +263,6 @@ def _analyse(result: RunResult, config: Config, say: Progress) -> None:
             mapper.fit(themes, assignments, result.embeddings, result.categories, embedder)
             themes = validate.keep_pins(mapper.themes_, themes)
             result.category_scores = mapper.scores_
-            # each segment's own closed category (the label-free coder that measured best in the evaluation
-            # notes); a segment's theme and its category are reported side by side, not derived from each other
-            coded = topical(result.categories)  # never the catch-all "Other" option by similarity
-            if coded:  # a list holding only a catch-all option codes nothing
-                coder = CategoryCoder(random_state=config.seed).fit(result.embeddings, coded, embedder)
-                result.segment_categories = [(coded[label].category_id,
-                                              round(float(coder.scores_[row, label]), 4))
-                                             for row, label in enumerate(coder.labels_)]
         result.themes, result.assignments = themes, assignments
         result.crosstab = association.crosstab(result.answers, result.segments, assignments, themes,
                                                result.categories, config.mapping)

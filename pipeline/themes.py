@@ -76,6 +76,7 @@ import numpy as np
 
 from pipeline.categories import LemmaAnalyzer, topical
 from pipeline.coding import coded_partition
+from pipeline.mapping import CategoryCoder
 from pipeline.clusters import CLUSTERERS, consensus_partition, select_and_fit, size_parameters, theme_stability
 from pipeline.embed import bertopic_backend, unit_rows
 from pipeline.errors import ConfigError, PipelineError
@@ -198,8 +199,11 @@ class ThemeModel:
                                 "reason": f"only {len(rest)} segments outside the categories' themes: "
                                           "no clustering, they go through outlier reduction"}]
         self.coding_: dict = {}
+        coder = None
         if self.category_themes == "coded" and self.zeroshot and categories:
-            internal, hit, stability = self._code(X, internal, full_labelings, medoid, len(hit), categories, embedder)
+            internal, hit, stability, coder = self._code(X, internal, full_labelings, medoid, len(hit), categories,
+                                                         embedder)
+        self.segment_categories_ = self._segment_categories(X, categories, embedder, coder)
         self.timings_["consensus"] = time.perf_counter() - t0
         t0 = time.perf_counter()
 
@@ -251,7 +255,17 @@ class ThemeModel:
                                 min_elevation=self.off_list_elevation, random_state=self.random_state,
                                 keep_confident=self.confident_never_emergent)
         self.coding_ = coded.info
-        return coded.labels, coded.categories, coded.stability
+        return coded.labels, coded.categories, coded.stability, coded.coder
+
+    def _segment_categories(self, X, categories, embedder, coder) -> list[tuple[str, float]]:
+        """Each segment's own closed category and its score: the coder the category themes came from, or one
+        fitted here when the themes were not coded (the report shows a segment's category beside its theme)."""
+        if not categories:
+            return []
+        if coder is None:
+            coder = CategoryCoder(random_state=self.random_state or 0).fit(X, categories, embedder)
+        return [(categories[label].category_id, round(float(coder.scores_[row, label]), 4))
+                for row, label in enumerate(coder.labels_)]
 
     def _zeroshot(self, scores: np.ndarray, categories: Sequence[Category], embedder) -> np.ndarray:
         claims, self.zeroshot_threshold_, self.zeroshot_calibration_ = claim_segments(
@@ -391,6 +405,7 @@ class ThemeModel:
                  "reassignments": [asdict(r) for r in self.reassignments_], "selection": self.selection_,
                  "zeroshot_threshold": self.zeroshot_threshold_, "zeroshot_calibration": self.zeroshot_calibration_,
                  "size_parameters": self.size_parameters_, "coding": getattr(self, "coding_", {}),
+                 "segment_categories": getattr(self, "segment_categories_", []),
                  "train_index": self._train_index}
         atomic_write_text(path / "state.json", json.dumps(state, indent=1))
 
@@ -413,6 +428,7 @@ class ThemeModel:
         model.zeroshot_calibration_ = state["zeroshot_calibration"]
         model.size_parameters_ = state["size_parameters"]
         model.coding_ = state.get("coding", {})
+        model.segment_categories_ = [(str(c), float(s)) for c, s in state.get("segment_categories", [])]
         model._train_index = state["train_index"]
         with np.load(path / "centroids.npz") as data:
             model.centroids_ = {int(t): c.astype(np.float32) for t, c in zip(data["theme_ids"], data["centroids"])}

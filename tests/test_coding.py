@@ -150,3 +150,24 @@ def test_coding_theme_stage_never_seeds_or_codes_a_catch_all_option():
                   Category("bins", "Bin collections", keywords=("recycling",)), Category("other", "Other")]
     model = ThemeModel(n_seeds=2).fit(texts, fake.encode(texts), fake, categories=categories)
     assert "other" not in {t.category_id for t in model.themes_}
+
+
+@pytest.mark.parametrize("category_themes", ["coded", "clustered"])
+def test_coding_segment_categories_come_from_the_theme_stage_and_survive_save_load(tmp_path, category_themes):
+    from pipeline.embed import get_embedder, unit_rows
+    from pipeline.mapping import CategoryCoder
+    from pipeline.themes import ThemeModel
+
+    fake = get_embedder("fake-hash.v1")
+    texts = [f"{word} number {i} again" for i in range(12) for word in ("potholes", "recycling")]
+    categories = [Category("roads", "Road repairs", keywords=("potholes",)),
+                  Category("bins", "Bin collections", keywords=("recycling",)), Category("other", "Other")]
+    X = unit_rows(fake.encode(texts), np.float32)  # the runner's embeddings are unit rows
+    model = ThemeModel(n_seeds=2, category_themes=category_themes, random_state=3).fit(texts, X, fake,
+                                                                                          categories=categories)
+    direct = CategoryCoder(random_state=3).fit(X, categories[:2], fake)
+    assert model.segment_categories_ == [(categories[label].category_id, round(float(direct.scores_[row, label]), 4))
+                                         for row, label in enumerate(direct.labels_)]
+    model.save(tmp_path / "model")
+    assert ThemeModel.load(tmp_path / "model", fake, with_topic_model=False).segment_categories_ == \
+        model.segment_categories_
