@@ -167,12 +167,16 @@ def test_e2e_report_shows_every_theme_and_no_external_resources(sample_run):
     assert not re.search(r"""(src|href)\s*=\s*["']https?://""", html)
 
 
-def test_e2e_labels_rename_and_merge_reach_every_output(sample_run, tmp_path):
-    work = tmp_path / "labels"
-    shutil.copytree(sample_run["work"], work)
-    out = work / "outputs" / "corpus"
+def _copy_of_run(sample_run, folder):
+    """A private copy of the sample run's working folder: (work dir, output dir, its themes, the capacity theme)."""
+    shutil.copytree(sample_run["work"], folder)
+    out = folder / "outputs" / "corpus"
     themes = themes_by(out)
-    capacity = _theme_for(themes, "capacity")
+    return folder, out, themes, _theme_for(themes, "capacity")
+
+
+def test_e2e_labels_rename_and_merge_reach_every_output(sample_run, tmp_path):
+    work, out, themes, capacity = _copy_of_run(sample_run, tmp_path / "labels")
     smallest = min((tid for tid in themes if tid != capacity), key=lambda tid: int(themes[tid]["size"]))
     (work / "corpus" / "labels.yaml").write_text(
         f"themes:\n  {capacity}:\n    label: Staff capacity (analyst)\n    definition: Too few people with time.\n"
@@ -194,11 +198,7 @@ def test_e2e_labels_rename_and_merge_reach_every_output(sample_run, tmp_path):
 
 
 def test_e2e_themes_keep_ids_and_labels_when_the_corpus_grows(sample_run, tmp_path):
-    work = tmp_path / "grow"
-    shutil.copytree(sample_run["work"], work)
-    out = work / "outputs" / "corpus"
-    before = themes_by(out)
-    capacity = _theme_for(before, "capacity")
+    work, out, before, capacity = _copy_of_run(sample_run, tmp_path / "grow")
     (work / "corpus" / "labels.yaml").write_text(f"themes:\n  {capacity}: Staff capacity (analyst)\n",
                                                  encoding="utf-8")
     rows = [{"respondent_id": f"X{i:03d}", "other_barriers": text} for i, text in enumerate(EXTRA_ANSWERS, 1)]
