@@ -220,6 +220,28 @@ class CachedEmbedder:
         return self.cache.embed(list(texts), self.embedder)[0]
 
 
+class MemoEmbedder:
+    """An embedder that encodes each distinct string once per instance, in memory (``known`` primes it).
+
+    One theme fit embeds the same category items in three steps (zero-shot claims, the coder, the off-list test)
+    and BERTopic's representations embed the same candidate words again and again; none of it needs the disk
+    cache, whose shards suit corpora, not word lists."""
+
+    def __init__(self, embedder: Embedder, known: dict[str, np.ndarray] | None = None):
+        self.embedder = embedder
+        self.name = getattr(embedder, "name", "?")
+        self._memo: dict[str, np.ndarray] = dict(known or {})
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        texts = [str(text) for text in texts]
+        if not texts:
+            return self.embedder.encode(texts)
+        missing = [text for text in dict.fromkeys(texts) if text not in self._memo]
+        if missing:
+            self._memo.update(zip(missing, self.embedder.encode(missing)))
+        return np.vstack([self._memo[text] for text in texts])
+
+
 def bertopic_backend(embedder: Embedder):
     """Wrap an embedder for BERTopic (whose KeyBERTInspired and zero-shot steps embed words and topics)."""
     from bertopic.backend import BaseEmbedder

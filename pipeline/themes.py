@@ -78,7 +78,7 @@ from pipeline.categories import LemmaAnalyzer, topical
 from pipeline.coding import coded_partition
 from pipeline.mapping import CategoryCoder
 from pipeline.clusters import CLUSTERERS, consensus_partition, select_and_fit, size_parameters, theme_stability
-from pipeline.embed import bertopic_backend, unit_rows
+from pipeline.embed import MemoEmbedder, bertopic_backend, unit_rows
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.outputs import atomic_write_text
 from pipeline.records import UNASSIGNED, Assignment, Category, Reassignment, Theme
@@ -143,6 +143,7 @@ class ThemeModel:
                                 f"{self.min_segments} (themes.min_segments)")
         ids = list(segment_ids) if segment_ids is not None else [str(i) for i in range(len(texts))]
         categories = topical(categories)  # a catch-all "Other" option is no topic to seed or code to
+        items_embedder = MemoEmbedder(embedder)  # the category items are embedded by three steps below
         self.timings_: dict[str, float] = {}
         clock = time.perf_counter()
 
@@ -150,8 +151,8 @@ class ThemeModel:
         zs = np.full(len(X), -1, dtype=np.int64)
         self.zeroshot_threshold_, self.zeroshot_calibration_ = None, {}
         if self.zeroshot and categories:
-            scores = category_similarity(X, categories, embedder)
-            zs = self._zeroshot(scores, categories, embedder)
+            scores = category_similarity(X, categories, items_embedder)
+            zs = self._zeroshot(scores, categories, items_embedder)
         hit = sorted(set(zs[zs >= 0].tolist()))
         self.timings_["zeroshot"] = time.perf_counter() - clock
         t0 = time.perf_counter()
@@ -202,8 +203,8 @@ class ThemeModel:
         coder = None
         if self.category_themes == "coded" and self.zeroshot and categories:
             internal, hit, stability, coder = self._code(X, internal, full_labelings, medoid, len(hit), categories,
-                                                         embedder)
-        self.segment_categories_ = self._segment_categories(X, categories, embedder, coder)
+                                                         items_embedder)
+        self.segment_categories_ = self._segment_categories(X, categories, items_embedder, coder)
         self.timings_["consensus"] = time.perf_counter() - t0
         t0 = time.perf_counter()
 
@@ -447,19 +448,7 @@ class ThemeModel:
 def _memo_backend(embedder, texts: Sequence[str], X: np.ndarray):
     """bertopic_backend that remembers every string it embedded, primed with the training segments: KeyBERTInspired
     and MaximalMarginalRelevance embed the same candidate words and representative documents again and again."""
-    backend = bertopic_backend(embedder)
-    memo: dict[str, np.ndarray] = dict(zip(texts, X))
-    encode = backend.embed
-
-    def embed(documents, verbose=False):
-        documents = [str(d) for d in documents]
-        missing = [d for d in dict.fromkeys(documents) if d not in memo]
-        if missing:
-            memo.update(zip(missing, encode(missing)))
-        return np.vstack([memo[d] for d in documents]) if documents else encode(documents)
-
-    backend.embed = embed
-    return backend
+    return bertopic_backend(MemoEmbedder(embedder, known=dict(zip(texts, X))))
 
 
 def _key(text: str) -> str:

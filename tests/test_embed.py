@@ -130,3 +130,25 @@ def test_embed_unit_rows_scales_rows_and_leaves_zero_rows(dtype):
     np.testing.assert_allclose(out, [[0.6, 0.8], [0.0, 0.0], [0.0, -1.0]], rtol=1e-6)
     np.testing.assert_allclose(unit_rows(matrix[0], dtype), [0.6, 0.8], rtol=1e-6)
     assert not unit_rows(np.zeros(3)).any()
+
+
+def test_embed_memo_embedder_encodes_each_distinct_string_once():
+    from pipeline.embed import MemoEmbedder, get_embedder
+
+    fake = get_embedder("fake-hash.v1")
+    seen: list[str] = []
+
+    class Counting:
+        name = fake.name
+
+        def encode(self, texts):
+            seen.extend(texts)
+            return fake.encode(texts)
+
+    memo = MemoEmbedder(Counting(), known={"primed": np.ones(fake.encode(["x"]).shape[1], dtype=np.float32)})
+    first = memo.encode(["a", "b", "a"])
+    again = memo.encode(["b", "primed", "c"])
+    assert seen == ["a", "b", "c"]
+    np.testing.assert_array_equal(first, fake.encode(["a", "b", "a"]))
+    np.testing.assert_array_equal(again[0], first[1])
+    assert (again[1] == 1).all() and memo.name == fake.name
