@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.errors import PipelineError
+from pipeline.core.errors import PipelineError
 
 DEFAULT_DATA_DIR = Path(os.environ.get("BENCHMARK_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
 PSEUDO_RULES = ("exclude", "class")

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.metrics import UNASSIGNED
-from pipeline.records import Assignment, Category, Theme
+from pipeline.core.records import Assignment, Category, Theme
 
 
 @dataclass
@@ -63,7 +63,7 @@ def map_partition(context: Context, labels: Sequence[int], keywords: dict[int, l
 
     ``info["forced"]`` holds each segment's category when every theme takes its best score, emergent or not.
     """
-    from pipeline.config import MappingConfig
+    from pipeline.core.config import MappingConfig
     from pipeline.mapping import CategoryMapper
 
     if themes is None:
@@ -122,7 +122,7 @@ def run_ours(context: Context, seed: int, previous: bool = False) -> MethodRun:
     (``category_themes="clustered"``, no catch-all "Other" option recognised), to measure that change."""
     from dataclasses import replace
 
-    from pipeline.config import ThemesConfig
+    from pipeline.core.config import ThemesConfig
     from pipeline.themes import ThemeModel
 
     segment_ids = [str(i) for i in range(len(context.texts))]
@@ -155,7 +155,7 @@ def run_ours(context: Context, seed: int, previous: bool = False) -> MethodRun:
 
 def run_coder(context: Context, seed: int) -> MethodRun:
     from pipeline.categories import topical
-    from pipeline.mapping import CategoryCoder
+    from pipeline.categories import CategoryCoder
 
     records = topical(context.category_records)  # as the runner codes segments: never to a catch-all option
     coder, seconds = _timed(lambda: CategoryCoder(random_state=seed).fit(context.embeddings, records,
@@ -167,7 +167,7 @@ def run_coder(context: Context, seed: int) -> MethodRun:
 def run_bertopic_default(context: Context, seed: int) -> MethodRun:
     from bertopic import BERTopic
 
-    from pipeline.embed import bertopic_backend
+    from pipeline.themes.bertopic_adapter import bertopic_backend
 
     def fit():
         model = BERTopic(embedding_model=bertopic_backend(context.embedder), umap_model=_umap(seed))
@@ -180,7 +180,7 @@ def run_bertopic_default(context: Context, seed: int) -> MethodRun:
 def run_bertopic_zeroshot(context: Context, seed: int, min_similarity: float = 0.3) -> MethodRun:
     from bertopic import BERTopic
 
-    from pipeline.embed import bertopic_backend
+    from pipeline.themes.bertopic_adapter import bertopic_backend
 
     def fit():
         model = BERTopic(embedding_model=bertopic_backend(context.embedder), umap_model=_umap(seed),

@@ -41,7 +41,7 @@ from benchmarks.datasets import (
     stratified_sample,
 )
 from benchmarks.methods import METHODS, NEEDS_UMAP, SINGLE_SEED, Context, MethodRun
-from pipeline.errors import PipelineError
+from pipeline.core.errors import PipelineError
 
 REPO = Path(__file__).resolve().parents[1]
 PREVIOUS_DEFAULT = "ours-previous"  # the defaults until 2026-11-28: clustered category themes, no "Other" option
@@ -267,7 +267,7 @@ def summary_markdown(results: list[dict[str, Any]]) -> str:
 def _emergent_note(ours: dict, data: dict) -> str:
     """Ours: the share of segments in emergent themes, and the catch-all category they count under, if any."""
     from pipeline.categories import is_residual
-    from pipeline.records import Category
+    from pipeline.core.records import Category
 
     emergent = (ours.get("info") or {}).get("coding", {}).get("emergent_segments")
     if emergent is None or not data.get("n_scored"):
@@ -328,7 +328,7 @@ def parse_theme_options(items: list[str]) -> dict[str, Any]:
     import tomllib
     from dataclasses import fields
 
-    from pipeline.config import ThemesConfig
+    from pipeline.core.config import ThemesConfig
 
     known = {f.name for f in fields(ThemesConfig)}
     options: dict[str, Any] = {}

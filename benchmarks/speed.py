@@ -144,7 +144,7 @@ def worker_ours(texts: list[str], work: Path, phase: str) -> dict[str, Any]:
     clock = StageClock()
     clock.mark("import")
     from pipeline import runner
-    from pipeline.config import load_config
+    from pipeline.core.config import load_config
 
     corpus = work / "corpus"
     config = load_config(None, {"embed.cache_dir": str(work / "cache"), "ingest.text_column": "text",

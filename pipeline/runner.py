@@ -8,9 +8,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from pipeline.config import Config
-from pipeline.errors import PipelineError
-from pipeline.records import (
+from pipeline.core.config import Config
+from pipeline.core.errors import PipelineError
+from pipeline.core.records import (
     Answer, Assignment, Category, CategoryScore, CrosstabCell, LedgerEntry, Quote, Reassignment, Segment,
     SourceFile, Theme,
 )
@@ -93,7 +93,7 @@ def run(corpus_dir: str | Path, config: Config, out_dir: str | Path | None = Non
     if until not in STAGES:
         raise ValueError(f"until must be one of {STAGES}")
     from pipeline import ingest, report
-    from pipeline.outputs import RunDirectory
+    from pipeline.io.rundir import RunDirectory
 
     say = say or (lambda message: None)
     corpus_dir = Path(corpus_dir)
@@ -133,7 +133,7 @@ def run(corpus_dir: str | Path, config: Config, out_dir: str | Path | None = Non
 
         _analyse(result, config, say)
         with _Timer(timings, "report", say):
-            from pipeline.codebook import write_codebook
+            from pipeline.analyst import write_codebook
 
             write_codebook(out_dir, result.codebook, title=f"Codebook: {config.report.title}")
             report.write_report(result, out_dir, run_id=run_dir.run_id)
@@ -157,21 +157,27 @@ def _embed(result: RunResult, config: Config, track: Track | None = None) -> Non
     result.embeddings, result.cache_hits, result.cache_misses = embeddings, stats.hits, stats.misses
 
 
+CLEAN_CODE = ("pipeline.clean.cleaner", "pipeline.clean.normalize", "pipeline.clean.segment", "pipeline.clean.language",
+              "pipeline.clean.dedupe", "pipeline.core.records")
+
+
 def _clean(answers: list[Answer], config: Config):
     """Cleaning and segmentation, read from the stage cache when these answers, this clean config and this code
     were cleaned before (``pipeline.stage_cache``)."""
     from pipeline import clean
-    from pipeline.stage_cache import StageCache
+    from pipeline.io.stage_cache import StageCache
 
     cache = StageCache(Path(config.embed.cache_dir).parent / "cleaned",
-                       code_modules=("pipeline.clean", "pipeline.dedupe", "pipeline.records"))
+                       code_modules=CLEAN_CODE)
     answer_keys = [(a.answer_id, a.file, a.row, a.respondent_id, a.text) for a in answers]
     return cache.get([config.clean, answer_keys], lambda: clean.Cleaner(config.clean).transform(answers))
 
 
 # the modules whose code decides a theme fit: a changed version of any of them refits instead of reusing
-THEME_CODE = ("pipeline.themes", "pipeline.coding", "pipeline.clusters", "pipeline.zeroshot", "pipeline.mapping",
-              "pipeline.categories")
+THEME_CODE = ("pipeline.themes.model", "pipeline.themes.coded", "pipeline.themes.clusters",
+              "pipeline.themes.bertopic_adapter", "pipeline.categories.zeroshot", "pipeline.categories.coder",
+              "pipeline.categories.offlist", "pipeline.categories.items", "pipeline.categories.lemmas",
+              "pipeline.categories.residual", "pipeline.categories.null_texts")
 
 
 def fit_fingerprint(config: Config, embedder_name: str, segments: list[Segment],
@@ -182,7 +188,7 @@ def fit_fingerprint(config: Config, embedder_name: str, segments: list[Segment],
     import json
     from dataclasses import asdict
 
-    from pipeline.stage_cache import code_digest
+    from pipeline.io.stage_cache import code_digest
 
     digest = hashlib.sha256(json.dumps({"themes": asdict(config.themes), "seed": config.seed,
                                         "model": embedder_name,
@@ -197,8 +203,8 @@ def fit_fingerprint(config: Config, embedder_name: str, segments: list[Segment],
 def _themes(result: RunResult, config: Config, model_dir: Path, force_refit: bool, say: Progress) -> None:
     from dataclasses import asdict
 
-    from pipeline import validate
-    from pipeline.outputs import atomic_write_text
+    from pipeline import analyst as validate
+    from pipeline.io.atomic import atomic_write_text
     from pipeline.themes import ThemeModel
 
     embedder = result.embedder
@@ -243,7 +249,8 @@ def _themes(result: RunResult, config: Config, model_dir: Path, force_refit: boo
 
 
 def _analyse(result: RunResult, config: Config, say: Progress) -> None:
-    from pipeline import association, quotes, validate
+    from pipeline import analyst as validate
+    from pipeline.analysis import association, quotes
     from pipeline.embed import CachedEmbedder, EmbeddingCache
     from pipeline.mapping import CategoryMapper
 

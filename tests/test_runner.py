@@ -5,8 +5,8 @@ from dataclasses import replace
 
 import pytest
 
-from pipeline.config import Config
-from pipeline.records import Category, Segment
+from pipeline.core.config import Config
+from pipeline.core.records import Category, Segment
 from pipeline.runner import fit_fingerprint
 
 SEGMENTS = [Segment(f"s.csv:{i}#0", f"s.csv:{i}", f"R{i}", "s.csv", i, 0, 0, 10, text, text)

@@ -1,0 +1,103 @@
+"""What the CLI prints: run counts, theme tables, quotes and agreement. Presentation only; no analysis here."""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.core.records import DROPPED, KEPT, UNASSIGNED
+from pipeline.io.run_reader import load_run, read_rows, require_complete_run
+
+
+def print_summary(result, out_console: Console) -> None:
+    ledger = result.ledger
+    kept = sum(1 for entry in ledger if entry.status == KEPT)
+    dropped = Counter(entry.reason for entry in ledger if entry.status == DROPPED)
+    lines = [
+        f"files: {len(result.files)}",
+        f"answers read: {len(ledger)}  kept: {kept}  dropped: {sum(dropped.values())}"
+        + (" (" + ", ".join(f"{reason} {n}" for reason, n in sorted(dropped.items())) + ")" if dropped else ""),
+        f"segments: {len(result.segments)}",
+    ]
+    if "embed" in result.stages_run:
+        lines.append(f"embedding cache: {result.cache_hits} hits, {result.cache_misses} newly embedded")
+    if result.theme_model_reused:
+        lines.append("themes: reused the saved model (same segments, config, seed and model); "
+                     "`pipeline themes` re-fits")
+    if result.assignments:
+        unassigned = sum(1 for a in result.assignments if a.theme_id == UNASSIGNED)
+        active = [t for t in result.themes if not t.noise]
+        lines.append(f"themes: {len(active)}  unassigned segments: {unassigned} "
+                     f"({unassigned / max(len(result.assignments), 1):.1%})")
+    timings = "  ".join(f"{stage} {seconds:.1f}s" for stage, seconds in result.timings.items())
+    lines.append(f"time: {timings}")
+    lines.append(f"outputs: {result.out_dir}")
+    for line in lines:
+        out_console.print(line, markup=False, highlight=False, soft_wrap=True)
+    if result.themes and "report" in result.stages_run or "themes" in result.stages_run:
+        print_themes(result, out_console)
+
+
+def print_themes(result, out_console: Console) -> None:
+    categories = {c.category_id: c.label for c in result.categories}
+    table = Table(title="Themes", show_lines=False)
+    for column in ("id", "label", "size", "stability", "closed category"):
+        table.add_column(column)
+    for theme in sorted(result.themes, key=lambda t: -t.size):
+        if theme.noise:
+            continue
+        if theme.emergent:
+            mapped = "EMERGENT (not in the closed list)"
+        elif theme.category_id:
+            confidence = f" ({theme.confidence:.2f})" if theme.confidence is not None else ""
+            mapped = categories.get(theme.category_id, theme.category_id) + confidence
+        else:
+            mapped = ""
+        stability = f"{theme.stability:.2f}" + (" unstable" if theme.unstable else "")
+        table.add_row(str(theme.theme_id), theme.label, str(theme.size), stability, mapped)
+    out_console.print(table)
+
+
+def print_quotes(run_dir: Path, theme: str, n: int, include_flagged: bool, out_console: Console) -> None:
+    from pipeline.analysis.quotes import resolve_theme
+
+    themes, _, _ = load_run(run_dir)
+    chosen = resolve_theme(themes, theme)
+    rows = [r for r in read_rows(run_dir / "quotes.csv") if int(r["theme_id"]) == chosen.theme_id]
+    if not include_flagged:
+        rows = [r for r in rows if r["flagged"] != "True"]
+    rows = sorted(rows, key=lambda r: int(r["rank"]))[:n]
+    out_console.print(f"Theme {chosen.theme_id}: {chosen.label}  ({len(rows)} quotes)", markup=False, soft_wrap=True)
+    for row in rows:
+        flag = f"  [FLAGGED: {row['flags']} - check before use]" if row["flagged"] == "True" else ""
+        out_console.print(f"\n\u201c{row['text']}\u201d\n  - respondent {row['respondent_id']}, {row['source']}{flag}",
+                          markup=False, soft_wrap=True)
+    if len(rows) < n:
+        out_console.print(f"\n(only {len(rows)} quotable segments stored for this theme; quotes.per_theme sets how "
+                          "many a run keeps)", markup=False, soft_wrap=True)
+
+
+def write_sample_sheet(run_dir: Path, n: int, sheet: Path | None, seed: int | None, out_console: Console) -> None:
+    from pipeline.analyst import sample_sheet, write_sample
+
+    themes, segments, assignments = load_run(run_dir)
+    rows = sample_sheet(segments, assignments, themes, n, random_state=42 if seed is None else seed)
+    paths = write_sample(run_dir / "validation", rows, assignments, segments, themes, sheet=sheet)
+    out_console.print(f"coding sheet with {len(rows)} segments: {paths['sheet']}\n"
+                      f"allowed codes: {paths['codes']}\n"
+                      f"fill in the 'code' column, then: pipeline validate score {paths['sheet']}",
+                      markup=False, soft_wrap=True)
+
+
+def score_sheets(run_dir: Path, sheets: list[Path], out_console: Console) -> None:
+    from pipeline.analyst import render_agreement, score_sheets, write_agreement
+
+    require_complete_run(run_dir)
+    report = score_sheets(sheets, run_dir / "validation" / "coding_key.json")
+    for warning in report.warnings:
+        out_console.print(f"warning: {warning}", markup=False, soft_wrap=True)
+    out_console.print(render_agreement(report))
+    written = write_agreement(run_dir / "validation", report)
+    out_console.print("written: " + ", ".join(str(path) for path in written), markup=False, soft_wrap=True)

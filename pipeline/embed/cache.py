@@ -1,0 +1,134 @@
+"""Embeddings cached on disk by model name + content hash, and remembered in memory within a fit.
+
+A re-run embeds only new or changed texts; the cache is written atomically per batch, so an interrupted run
+keeps every batch it finished.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from pipeline.embed.base import Embedder
+from pipeline.io.atomic import atomic_write_bytes
+
+
+def content_key(model_name: str, text: str) -> str:
+    return hashlib.sha256(f"{model_name}\x00{text}".encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    hits: int
+    misses: int
+
+
+class EmbeddingCache:
+    """Content-addressed store: one .npz shard per embedded batch, keyed by sha256(model name, text).
+
+    Shards are written atomically; on load every shard is read into one index, so a run interrupted
+    mid-way re-embeds only the batches it had not finished.
+    """
+
+    def __init__(self, cache_dir: str | Path, shard_size: int = 512):
+        self.cache_dir = Path(cache_dir)
+        self.shard_size = shard_size
+        self._indexes: dict[Path, dict[str, np.ndarray]] = {}  # shards are read once per cache object
+
+    def _model_dir(self, model_name: str) -> Path:
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", model_name)[-80:]
+        return self.cache_dir / slug
+
+    def _load_index(self, model_dir: Path) -> dict[str, np.ndarray]:
+        index: dict[str, np.ndarray] = {}
+        for shard in sorted(model_dir.glob("*.npz")):
+            try:
+                with np.load(shard) as data:
+                    for key, vector in zip(data["keys"], data["vectors"]):
+                        index[str(key)] = vector
+            except (OSError, ValueError, KeyError):
+                shard.unlink(missing_ok=True)  # a damaged shard is only a cache miss next time
+        return index
+
+    def embed(self, texts: Sequence[str], embedder: Embedder,
+              progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, CacheStats]:
+        """Embeddings for ``texts`` (rows aligned), reading cached rows and encoding only the rest.
+
+        ``progress(done, total)`` is called after each encoded shard (total = texts not in the cache)."""
+        model_dir = self._model_dir(embedder.name)
+        model_dir.mkdir(parents=True, exist_ok=True)
+        if model_dir not in self._indexes:
+            self._indexes[model_dir] = self._load_index(model_dir)
+        index = self._indexes[model_dir]
+        keys = [content_key(embedder.name, text) for text in texts]
+        missing: dict[str, str] = {}
+        for key, text in zip(keys, texts):
+            if key not in index and key not in missing:
+                missing[key] = text
+        pending = list(missing.items())
+        done = 0
+        for start in range(0, len(pending), self.shard_size):
+            chunk = pending[start:start + self.shard_size]
+            vectors = embedder.encode([text for _, text in chunk])
+            chunk_keys = np.array([key for key, _ in chunk])
+            for key, vector in zip(chunk_keys, vectors):
+                index[str(key)] = vector
+            self._write_shard(model_dir, chunk_keys, vectors)
+            done += len(chunk)
+            if progress:
+                progress(done, len(pending))
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32), CacheStats(0, 0)
+        matrix = np.stack([index[key] for key in keys]).astype(np.float32)
+        misses = sum(1 for key in keys if key in missing)
+        return matrix, CacheStats(hits=len(keys) - misses, misses=misses)
+
+    @staticmethod
+    def _write_shard(model_dir: Path, keys: np.ndarray, vectors: np.ndarray) -> None:
+        import io
+
+        buffer = io.BytesIO()
+        np.savez(buffer, keys=keys, vectors=np.asarray(vectors, dtype=np.float32))
+        name = hashlib.sha256("".join(keys.tolist()).encode()).hexdigest()[:24]
+        atomic_write_bytes(model_dir / f"{name}.npz", buffer.getvalue())
+
+
+class CachedEmbedder:
+    """An embedder whose every ``encode`` goes through the content cache, so a re-run that has seen every text
+    (category items, calibration sentences) never loads the model at all."""
+
+    def __init__(self, embedder: Embedder, cache: EmbeddingCache):
+        self.embedder = embedder
+        self.cache = cache
+        self.name = embedder.name
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) == 0:
+            return self.embedder.encode(texts)
+        return self.cache.embed(list(texts), self.embedder)[0]
+
+
+class MemoEmbedder:
+    """An embedder that encodes each distinct string once per instance, in memory (``known`` primes it).
+
+    One theme fit embeds the same category items in three steps (zero-shot claims, the coder, the off-list test)
+    and BERTopic's representations embed the same candidate words again and again; none of it needs the disk
+    cache, whose shards suit corpora, not word lists."""
+
+    def __init__(self, embedder: Embedder, known: dict[str, np.ndarray] | None = None):
+        self.embedder = embedder
+        self.name = getattr(embedder, "name", "?")
+        self._memo: dict[str, np.ndarray] = dict(known or {})
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        texts = [str(text) for text in texts]
+        if not texts:
+            return self.embedder.encode(texts)
+        missing = [text for text in dict.fromkeys(texts) if text not in self._memo]
+        if missing:
+            self._memo.update(zip(missing, self.embedder.encode(missing)))
+        return np.vstack([self._memo[text] for text in texts])

@@ -1,0 +1,52 @@
+"""Reading a completed run back from its output folder: themes, segments and assignments as records."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from pipeline.core.errors import PipelineError
+from pipeline.core.records import Assignment, Segment, Theme
+from pipeline.io.rundir import read_run_status
+
+
+def require_complete_run(run_dir: Path) -> None:
+    status = read_run_status(run_dir)
+    if status is None:
+        raise PipelineError("no run found here; run `pipeline run CORPUS_DIR` first or pass --run", file=str(run_dir))
+    if status.get("status") != "complete":
+        raise PipelineError(f"the run here is '{status.get('status')}', not complete; re-run it first",
+                            file=str(run_dir))
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        raise PipelineError("missing from the run folder; re-run `pipeline run`", file=str(path))
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _parse_secondary(text: str) -> tuple[tuple[int, float], ...]:
+    pairs = []
+    for item in filter(None, (part.strip() for part in text.split(";"))):
+        theme_id, weight = item.split(":")
+        pairs.append((int(theme_id), float(weight)))
+    return tuple(pairs)
+
+
+def load_run(run_dir: Path):
+    """Themes, segments and assignments of a completed run, rebuilt as records from its CSV files."""
+    require_complete_run(run_dir)
+    themes = [Theme(theme_id=int(r["theme_id"]), label=r["label"],
+                    keywords=tuple(k.strip() for k in r["keywords"].split(";") if k.strip()),
+                    size=int(r["size"]), stability=float(r["stability"] or 0), unstable=r["unstable"] == "True",
+                    category_id=r["category_id"] or None, emergent=r["emergent"] == "True",
+                    definition=r["definition"], noise=r.get("noise") == "True")
+              for r in read_rows(run_dir / "themes.csv")]
+    segments, assignments = [], []
+    for r in read_rows(run_dir / "segments.csv"):
+        segments.append(Segment(segment_id=r["segment_id"], answer_id=r["answer_id"], respondent_id=r["respondent_id"],
+                                file=r["file"], row=int(r["row"]), index=int(r["index"]), start=int(r["start"]),
+                                end=int(r["end"]), text=r["text"], clean_text=r["clean_text"]))
+        assignments.append(Assignment(segment_id=r["segment_id"], theme_id=int(r["theme_id"]),
+                                      weight=float(r["weight"] or 0), secondary=_parse_secondary(r["secondary"])))
+    return themes, segments, assignments

@@ -1,0 +1,234 @@
+"""Map themes onto the survey's closed categories, flag themes no category describes, and code segments.
+
+How a category is represented (the label-free design that measured best in docs/evaluation notes): a set of
+*items*, each one embedding:
+
+- its label, embedded in a few prompt templates ("a comment about <label>", ...) and averaged;
+- each sentence or ``;``-separated clause of its description;
+- each of its keywords.
+
+A text's semantic similarity to a category is the MAX cosine over the category's items (max beats mean clearly:
+a comment usually touches one facet of a category, not all of them).
+
+``CategoryMapper`` scores every theme against every category::
+
+    score = (1 - keyword_weight) * similarity + keyword_weight * keyword_overlap
+
+where ``similarity`` is the max over the category's items of the theme centroid's dot product with the item, and
+``keyword_overlap`` is the share of the theme's keyword lemmas found among the category's label, description and
+keyword lemmas (lower-cased, spaCy lookup lemmas, stop words out).
+
+The centroid is the plain mean of the segments' (unit) embeddings, deliberately *not* re-normalised: its dot
+product with an item is then the mean cosine of the theme's segments to that item, on the same scale as the
+single texts the threshold is calibrated on. Re-normalising divides by the centroid's length, which shrinks as a
+theme gets larger and looser (about sqrt(mean pairwise cosine)), so a big loose theme would look closer to every
+category than any of its segments is (measured: 0.56 instead of 0.40 for a four-sentence off-list theme).
+
+Confidence is bootstrap support: the share of ``n_bootstrap`` resamples of the theme's segments in which the best
+category stays best (1.0 = every resample agrees; near 0.5 = a coin toss between two categories). A theme whose
+support is below ``min_support`` is flagged emergent: no single closed category clearly describes it (measured on
+the sample corpus: a politics theme about councils sat between "social care funding" and "own targets" with a
+score margin of 0.005, while every theme a reader would map cleanly led by 0.05-0.25).
+
+Emergent themes: a theme no closed category describes gets ``emergent=True`` and ``category_id=None`` (or the id of
+the list's catch-all option, "Other", when it has one: ``pipeline.categories.is_residual``; such an option is
+never scored, since its label names no topic); its nearest
+category is still in ``scores_``. With ``emergent_threshold`` set, a theme is emergent when its best score is below
+it. Otherwise the decision is calibrated on the corpus and the embedder in use, not a constant:
+
+- a theme the theme stage seeded from a category (``Theme.category_id`` set on input: the answers that clearly
+  describe that category) maps to it;
+- any other theme maps to its best category only if (a) its similarity to that category's *label and description*
+  (not its keywords) stands at least ``min_elevation`` standard deviations (of single segments' similarities)
+  above the similarity of the corpus as a whole, (b) the best category stays best in ``min_support`` of bootstrap
+  resamples, and (c) it scores above ``off_topic_floor``, the bundled off-topic sentences taken as one theme.
+
+Keywords help choose among categories but cannot claim a theme on their own: on the sample corpus a theme about
+councillors and MPs reached social care funding through its keywords "local authority" and "council budgets"
+(elevation 0.70 with keywords, 0.17 on label and description). A first design calibrated one threshold from the
+category items scored against each other (Youden's J); it flagged every real theme emergent, because short items
+are far more similar to each other than loose groups of answers are to any item, so it was replaced.
+
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+
+from pipeline.categories import (
+    OFF_TOPIC_SENTENCES, CategoryItems, content_lemmas, core_items, corpus_baseline, embed_categories, is_residual,
+    item_similarity, keyword_overlap, off_topic_floor, topical,
+)
+from pipeline.core.errors import ConfigError, PipelineError
+from pipeline.core.records import UNASSIGNED, Assignment, Category, CategoryScore, Theme
+
+def _check_aligned(assignments: Sequence[Assignment], embeddings: np.ndarray) -> None:
+    if len(assignments) != len(embeddings):
+        raise PipelineError(f"mapping got {len(assignments)} assignments but {len(embeddings)} embeddings; "
+                            "they must be aligned with the segments")
+
+
+class CategoryMapper:
+    """Map each theme to its best closed category, with a confidence and an emergent flag.
+
+    Parameters
+    ----------
+    keyword_weight : float
+        Weight of keyword overlap against semantic similarity in the combined score (0..1).
+    emergent_threshold : float or None
+        Themes whose best score is below this are emergent; None calibrates it (see the module docstring).
+    min_elevation : float
+        Calibrated mode: standard deviations above the corpus baseline a theme's best category must reach.
+    min_support : float
+        Calibrated mode: bootstrap support the best category must reach, else the theme is emergent.
+    n_bootstrap : int
+        Resamples of each theme's segments for the support.
+    random_state : int
+        Seeds the bootstrap resampling.
+    """
+
+    def __init__(self, keyword_weight: float = 0.25, emergent_threshold: float | None = None,
+                 min_elevation: float = 0.5, min_support: float = 0.8, n_bootstrap: int = 200, random_state: int = 0):
+        self.keyword_weight = keyword_weight
+        self.emergent_threshold = emergent_threshold
+        self.min_elevation = min_elevation
+        self.min_support = min_support
+        self.n_bootstrap = n_bootstrap
+        self.random_state = random_state
+
+    def fit(self, themes: list[Theme], assignments: list[Assignment], embeddings: np.ndarray,
+            categories: list[Category], embedder, theme_texts: dict[int, list[str]] | None = None) -> CategoryMapper:
+        """Score themes against categories.
+
+        A theme's vector is the normalised mean of the embeddings of the segments whose *primary* theme it is;
+        ``theme_texts[theme_id]`` (e.g. representative documents), when given, is embedded and used instead. A
+        theme with neither is represented by its label and keywords.
+        """
+        if not 0.0 <= self.keyword_weight <= 1.0:
+            raise ConfigError(f"mapping.keyword_weight must be in [0, 1], got {self.keyword_weight}")
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        _check_aligned(assignments, embeddings)
+        all_themes = list(themes)
+        themes = [theme for theme in all_themes if theme.theme_id != UNASSIGNED]
+        # a catch-all option ("Other") is never scored: emergent themes are what it stands for
+        residual_id = next((c.category_id for c in categories if is_residual(c)), None)
+        categories = topical(categories)
+        if not categories:
+            self.scores_, self.themes_ = [], all_themes
+            self.threshold_, self.threshold_method_ = None, "no categories given"
+            self.unsupported_categories_ = []
+            return self
+        items = embed_categories(categories, embedder)
+        if self.emergent_threshold is not None:
+            self.threshold_ = float(self.emergent_threshold)
+            self.threshold_method_ = "set in config (mapping.emergent_threshold)"
+        else:
+            self.threshold_ = off_topic_floor(items, embedder)
+            self.threshold_method_ = (
+                f"calibrated on this corpus for embedder {getattr(embedder, 'name', '?')}: a theme seeded from a "
+                f"category maps to it; any other theme maps to its best category only if its similarity to that "
+                f"category's label and description stands at least {self.min_elevation:g} corpus standard "
+                f"deviations above the corpus as a whole (mapping.min_elevation), its best category stays best in "
+                f"{self.min_support:.0%} of bootstrap resamples (mapping.min_support), and it scores above "
+                f"{self.threshold_:.3f}, the score of {len(OFF_TOPIC_SENTENCES)} off-topic sentences taken as one theme")
+        core = core_items(items, categories)
+        baseline, spread = corpus_baseline(embeddings, core) if len(embeddings) else (None, None)
+        seeds = {category.category_id: j for j, category in enumerate(categories)}
+
+        theme_vectors = self._theme_vectors(themes, assignments, embeddings, embedder, theme_texts or {})
+        similarity = item_similarity(theme_vectors, items) if themes else np.zeros((0, len(categories)))
+        core_similarity = item_similarity(theme_vectors, core) if themes else np.zeros((0, len(categories)))
+        category_lemmas = [c.all_lemmas for c in items]
+        w = self.keyword_weight
+        self.scores_ = []
+        self.elevation_: dict[int, float] = {}  # theme id -> standard deviations above the corpus baseline
+        self.support_: dict[int, float] = {}  # theme id -> bootstrap support of its best category
+        members: dict[int, list[int]] = {}
+        for position, assignment in enumerate(assignments):
+            members.setdefault(assignment.theme_id, []).append(position)
+        rng = np.random.default_rng(self.random_state)
+        mapped_themes: dict[int, Theme] = {}
+        mapped: set[str] = set()
+        for row, theme in enumerate(themes):
+            lemmas = content_lemmas(theme.keywords)
+            overlaps = [keyword_overlap(lemmas, words) for words in category_lemmas]
+            combined = (1 - w) * similarity[row] + w * np.asarray(overlaps)
+            for j, category in enumerate(categories):
+                self.scores_.append(CategoryScore(theme.theme_id, category.category_id, round(float(similarity[row, j]), 6),
+                                                  round(float(overlaps[j]), 6), round(float(combined[j]), 6)))
+            order = np.argsort(-combined, kind="stable")
+            best = float(combined[order[0]])
+            seeded = theme.category_id in seeds and not theme.pinned
+            j = seeds[theme.category_id] if seeded else int(order[0])
+            support = self._bootstrap_support(members.get(theme.theme_id, []), embeddings, items,
+                                              np.asarray(overlaps), j, rng)
+            self.support_[theme.theme_id] = support
+            if self.emergent_threshold is not None or baseline is None:
+                emergent = best < self.threshold_
+                elevation = float("nan")
+            else:
+                elevation = float((core_similarity[row, j] - baseline[j]) / spread[j])
+                # a theme the theme stage seeded from a category is, by construction, answers that clearly
+                # describe it; only themes found without the closed list have to earn their category
+                emergent = not seeded and (similarity[row, j] < self.threshold_ or elevation < self.min_elevation
+                                           or support < self.min_support)
+            self.elevation_[theme.theme_id] = elevation
+            category_id = residual_id if emergent else categories[j].category_id
+            if category_id is not None and not emergent:
+                mapped.add(category_id)
+            mapped_themes[theme.theme_id] = dataclasses.replace(theme, category_id=category_id, emergent=emergent,
+                                                                confidence=round(support, 6))
+        # same order as given, so the caller can zip them with its own list (the outlier pseudo-theme passes through)
+        self.themes_ = [mapped_themes.get(theme.theme_id, theme) for theme in all_themes]
+        self.unsupported_categories_ = [c for c in categories if c.category_id not in mapped]
+        return self
+
+    def _bootstrap_support(self, rows: list[int], embeddings: np.ndarray, items: Sequence[CategoryItems],
+                           overlaps: np.ndarray, best: int, rng: np.random.Generator) -> float:
+        """Share of bootstrap resamples of the theme's segments whose best category is still ``best``.
+
+        A resample's centroid similarity to an item is the count-weighted mean of its segments' similarities, so
+        the segment x item similarities are computed once and each resample is a row of multinomial counts.
+        1.0 when the theme has fewer than two segments to resample (nothing to measure)."""
+        if len(rows) < 2 or self.n_bootstrap < 1:
+            return 1.0
+        n = len(rows)
+        counts = rng.multinomial(n, np.full(n, 1.0 / n), size=self.n_bootstrap).astype(np.float32)  # (B, n)
+        members = embeddings[np.asarray(rows)]
+        w = self.keyword_weight
+        similarity = np.empty((self.n_bootstrap, len(items)), dtype=np.float64)
+        for j, category in enumerate(items):
+            similarity[:, j] = ((counts @ (members @ category.vectors.T)) / n).max(axis=1)
+        combined = (1 - w) * similarity + w * overlaps[None, :]
+        return float((combined.argmax(axis=1) == best).mean())
+
+    @staticmethod
+    def _theme_vectors(themes: Sequence[Theme], assignments: Sequence[Assignment], embeddings: np.ndarray,
+                       embedder, theme_texts: dict[int, list[str]]) -> np.ndarray:
+        members: dict[int, list[int]] = {}
+        for row, assignment in enumerate(assignments):
+            members.setdefault(assignment.theme_id, []).append(row)
+        vectors: list[np.ndarray | None] = []
+        to_encode: dict[int, list[str]] = {}
+        for position, theme in enumerate(themes):
+            texts = [t for t in theme_texts.get(theme.theme_id, []) if t and t.strip()]
+            if texts:
+                to_encode[position] = texts
+                vectors.append(None)
+            elif members.get(theme.theme_id):
+                vectors.append(embeddings[members[theme.theme_id]].mean(axis=0))
+            else:
+                to_encode[position] = [" ".join([theme.label, *theme.keywords]).strip() or str(theme.theme_id)]
+                vectors.append(None)
+        if to_encode:
+            flat = [text for texts in to_encode.values() for text in texts]
+            encoded = np.asarray(embedder.encode(flat), dtype=np.float32)
+            cursor = 0
+            for position, texts in to_encode.items():
+                vectors[position] = encoded[cursor:cursor + len(texts)].mean(axis=0)
+                cursor += len(texts)
+        return np.vstack(vectors) if vectors else np.zeros((0, embeddings.shape[1] if embeddings.ndim == 2 else 0))
+
+

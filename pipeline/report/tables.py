@@ -1,0 +1,197 @@
+"""The CSV tables of a run: pure builders (records -> list[dict]), tested without files, and the one writer.
+
+Every file goes through ``pipeline.io.atomic``'s writers, so a crashed run never leaves a half-written table.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from pipeline.core.records import (
+    UNASSIGNED, Assignment, Category, CategoryScore, CrosstabCell, LedgerEntry, Quote, Reassignment, Segment, Theme,
+)
+from pipeline.io.atomic import write_csv
+
+LEDGER_COLUMNS = ["answer_id", "file", "row", "respondent_id", "status", "reason", "detail", "n_segments"]
+SEGMENT_COLUMNS = ["segment_id", "answer_id", "respondent_id", "file", "row", "index", "start", "end", "text",
+                   "clean_text", "theme_id", "theme_label", "weight", "secondary", "category_id", "category_score"]
+THEME_COLUMNS = ["theme_id", "label", "keywords", "size", "share", "stability", "unstable", "category_id",
+                 "category_label", "confidence", "emergent", "definition", "n_respondents", "noise"]
+ASSIGNMENT_COLUMNS = ["segment_id", "answer_id", "respondent_id", "theme_id", "theme_label", "weight", "secondary"]
+REASSIGNMENT_COLUMNS = ["segment_id", "from_theme", "from_label", "to_theme", "to_label", "strategy", "score"]
+CATEGORY_MAP_COLUMNS = ["theme_id", "theme_label", "category_id", "category_label", "similarity", "keyword_overlap",
+                        "score", "best", "emergent"]
+CROSSTAB_COLUMNS = ["theme_id", "theme_label", "category_id", "category_label", "n_with", "barrier_with",
+                    "n_without", "barrier_without", "share_with", "share_with_low", "share_with_high",
+                    "share_without", "share_without_low", "share_without_high", "share_difference", "odds_ratio",
+                    "p_value", "p_adjusted", "significant", "test", "small_cell"]
+QUOTE_COLUMNS = ["theme_id", "theme_label", "rank", "segment_id", "respondent_id", "file", "row", "source", "text",
+                 "centrality", "flagged", "flags", "ratings"]
+
+EMERGENT_TEXT = "emergent — not in the closed list"
+
+
+def as_row(record: Any) -> dict[str, Any]:
+    """A record's fields as a dict, shallow (dataclasses.asdict deep-copies, which mapping proxies refuse)."""
+    return {f.name: getattr(record, f.name) for f in fields(record)}
+
+
+def theme_label(theme_id: int, themes_by_id: dict[int, Theme]) -> str:
+    if theme_id == UNASSIGNED:
+        return "unassigned"
+    theme = themes_by_id.get(theme_id)
+    return theme.label if theme else f"theme {theme_id}"
+
+
+def format_secondary(secondary: Iterable[tuple[int, float]]) -> str:
+    return "; ".join(f"{theme_id}:{weight:.3f}" for theme_id, weight in secondary)
+
+
+def format_ratings(ratings: dict[str, str] | Any) -> str:
+    return "; ".join(f"{column}={value}" for column, value in ratings.items() if str(value).strip())
+
+
+def ledger_rows(ledger: Sequence[LedgerEntry]) -> list[dict[str, Any]]:
+    return [as_row(entry) for entry in ledger]
+
+
+def segment_rows(segments: Sequence[Segment], assignments: Sequence[Assignment], themes: Sequence[Theme],
+                 segment_categories: Sequence[tuple[str, float]] = ()) -> list[dict[str, Any]]:
+    """One row per kept segment: provenance, theme, and (when categories are given) the segment's own category."""
+    by_segment = {assignment.segment_id: assignment for assignment in assignments}
+    themes_by_id = {theme.theme_id: theme for theme in themes}
+    rows = []
+    for position, segment in enumerate(segments):
+        assignment = by_segment.get(segment.segment_id)
+        theme_id = assignment.theme_id if assignment else UNASSIGNED
+        category = segment_categories[position] if position < len(segment_categories) else ("", None)
+        rows.append({**as_row(segment), "theme_id": theme_id, "theme_label": theme_label(theme_id, themes_by_id),
+                     "weight": assignment.weight if assignment else None,
+                     "secondary": format_secondary(assignment.secondary) if assignment else "",
+                     "category_id": category[0], "category_score": category[1]})
+    return rows
+
+
+def respondent_counts(segments: Sequence[Segment], assignments: Sequence[Assignment]) -> tuple[Counter, int]:
+    """Respondents whose answers carry each theme (primary assignment), and respondents with any kept segment."""
+    respondent_of = {segment.segment_id: segment.respondent_id for segment in segments}
+    carriers: dict[int, set[str]] = defaultdict(set)
+    for assignment in assignments:
+        if assignment.segment_id in respondent_of:
+            carriers[assignment.theme_id].add(respondent_of[assignment.segment_id])
+    return Counter({theme_id: len(ids) for theme_id, ids in carriers.items()}), len(set(respondent_of.values()))
+
+
+def theme_rows(themes: Sequence[Theme], segments: Sequence[Segment], assignments: Sequence[Assignment],
+               categories: Sequence[Category]) -> list[dict[str, Any]]:
+    """One row per theme, largest first. ``share`` is the share of respondents with kept free text whose answer
+    carries the theme; ``size`` counts segments."""
+    counts, n_respondents = respondent_counts(segments, assignments)
+    labels = {category.category_id: category.label for category in categories}
+    rows = []
+    for theme in sorted((t for t in themes if t.theme_id != UNASSIGNED), key=lambda t: (-t.size, t.theme_id)):
+        row = as_row(theme)
+        row.update(keywords=list(theme.keywords), n_respondents=counts.get(theme.theme_id, 0),
+                   share=counts.get(theme.theme_id, 0) / n_respondents if n_respondents else 0.0,
+                   category_label=_category_label(theme, labels))
+        rows.append(row)
+    return rows
+
+
+def _category_label(theme: Theme, labels: dict[str, str]) -> str:
+    if not theme.emergent:
+        return labels.get(theme.category_id or "", "")
+    residual = labels.get(theme.category_id or "")
+    return f"{EMERGENT_TEXT} (counted under \u201c{residual}\u201d)" if residual else EMERGENT_TEXT
+
+
+def assignment_rows(assignments: Sequence[Assignment], segments: Sequence[Segment],
+                    themes: Sequence[Theme]) -> list[dict[str, Any]]:
+    by_id = {segment.segment_id: segment for segment in segments}
+    themes_by_id = {theme.theme_id: theme for theme in themes}
+    rows = []
+    for assignment in assignments:
+        segment = by_id.get(assignment.segment_id)
+        rows.append({"segment_id": assignment.segment_id, "answer_id": segment.answer_id if segment else "",
+                     "respondent_id": segment.respondent_id if segment else "", "theme_id": assignment.theme_id,
+                     "theme_label": theme_label(assignment.theme_id, themes_by_id), "weight": assignment.weight,
+                     "secondary": format_secondary(assignment.secondary)})
+    return rows
+
+
+def reassignment_rows(reassignments: Sequence[Reassignment], themes: Sequence[Theme]) -> list[dict[str, Any]]:
+    themes_by_id = {theme.theme_id: theme for theme in themes}
+    return [{**as_row(change), "from_label": theme_label(change.from_theme, themes_by_id),
+             "to_label": theme_label(change.to_theme, themes_by_id)} for change in reassignments]
+
+
+def category_map_rows(scores: Sequence[CategoryScore], themes: Sequence[Theme],
+                      categories: Sequence[Category]) -> list[dict[str, Any]]:
+    themes_by_id = {theme.theme_id: theme for theme in themes}
+    labels = {category.category_id: category.label for category in categories}
+    rows = []
+    for score in sorted(scores, key=lambda s: (s.theme_id, -s.score)):
+        theme = themes_by_id.get(score.theme_id)
+        rows.append({**as_row(score), "theme_label": theme_label(score.theme_id, themes_by_id),
+                     "category_label": labels.get(score.category_id, score.category_id),
+                     "best": bool(theme and theme.category_id == score.category_id),
+                     "emergent": bool(theme and theme.emergent)})
+    return rows
+
+
+def is_significant(cell: CrosstabCell, alpha: float) -> bool:
+    return cell.p_adjusted == cell.p_adjusted and cell.p_adjusted < alpha  # NaN is never significant
+
+
+def crosstab_rows(cells: Sequence[CrosstabCell], themes: Sequence[Theme], categories: Sequence[Category],
+                  alpha: float) -> list[dict[str, Any]]:
+    themes_by_id = {theme.theme_id: theme for theme in themes}
+    labels = {category.category_id: category.label for category in categories}
+    return [{**as_row(cell), "theme_label": theme_label(cell.theme_id, themes_by_id),
+             "category_label": labels.get(cell.category_id, cell.category_id),
+             "share_difference": cell.share_with - cell.share_without,
+             "significant": is_significant(cell, alpha)} for cell in cells]
+
+
+def quote_rows(quotes: Sequence[Quote], themes: Sequence[Theme]) -> list[dict[str, Any]]:
+    themes_by_id = {theme.theme_id: theme for theme in themes}
+    return [{**as_row(quote), "theme_label": theme_label(quote.theme_id, themes_by_id),
+             "source": f"{quote.file}:{quote.row}", "flagged": bool(quote.flags), "flags": list(quote.flags),
+             "ratings": format_ratings(quote.ratings)}
+            for quote in sorted(quotes, key=lambda q: (q.theme_id, q.rank))]
+
+
+TABLES = {  # file name -> (columns, builder)
+    "ledger.csv": (LEDGER_COLUMNS, lambda r: ledger_rows(r.ledger)),
+    "segments.csv": (SEGMENT_COLUMNS, lambda r: segment_rows(r.segments, r.assignments, r.themes,
+                                                             r.segment_categories)),
+    "themes.csv": (THEME_COLUMNS, lambda r: theme_rows(r.themes, r.segments, r.assignments, r.categories)),
+    "assignments.csv": (ASSIGNMENT_COLUMNS, lambda r: assignment_rows(r.assignments, r.segments, r.themes)),
+    "reassignments.csv": (REASSIGNMENT_COLUMNS, lambda r: reassignment_rows(r.reassignments, r.themes)),
+    "theme_selection.csv": (None, lambda r: list(r.theme_selection)),
+    "theme_category_map.csv": (CATEGORY_MAP_COLUMNS,
+                               lambda r: category_map_rows(r.category_scores, r.themes, r.categories)),
+    "crosstab.csv": (CROSSTAB_COLUMNS, lambda r: crosstab_rows(r.crosstab, r.themes, r.categories,
+                                                               r.config.mapping.fdr_alpha)),
+    "disagreements.csv": (None, lambda r: list(r.disagreements)),
+    "quotes.csv": (QUOTE_COLUMNS, lambda r: quote_rows(r.quotes, r.themes)),
+}
+
+
+def _union_columns(rows: Sequence[dict[str, Any]]) -> list[str]:
+    columns: dict[str, None] = {}
+    for row in rows:
+        columns.update(dict.fromkeys(row))
+    return list(columns)
+
+
+def write_tables(result, out_dir: Path, names: Iterable[str]) -> dict[str, Path]:
+    written = {}
+    for name in names:
+        columns, build = TABLES[name]
+        rows = build(result)
+        write_csv(out_dir / name, rows, columns or _union_columns(rows))
+        written[name] = out_dir / name
+    return written
