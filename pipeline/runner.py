@@ -1,77 +1,71 @@
-"""Runs the stages in order, times them, and bundles what they produced into one RunResult."""
+"""Runs the stage graph (``pipeline.stages``) up to a checkpoint, times every stage, and writes the outputs of what
+ran into the run directory (only when one is given: a library run keeps everything in memory)."""
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
-
-import numpy as np
+from typing import Any
 
 from pipeline.core.config import Config
-from pipeline.core.errors import PipelineError
-from pipeline.core.records import (
-    Answer, Assignment, Category, CategoryScore, CrosstabCell, LedgerEntry, Quote, Reassignment, Segment,
-    SourceFile, Theme,
-)
+from pipeline.core.context import RunContext, Say, Track
+from pipeline.stages import CHECKPOINT_TABLES, CHECKPOINTS, STAGES, Stage, stages_until
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunResult:
-    """Everything one run produced; the report stage writes it out."""
+    """What one run produced: each stage's typed output by stage name, and how long each stage took.
 
-    corpus_dir: Path
-    out_dir: Path
+    The read-only properties below are views for the report and the terminal summary: each returns the latest
+    stage's version of a record set (themes after mapping if it ran, else after labels, else as fitted)."""
+
     config: Config
-    files: list[SourceFile] = field(default_factory=list)
-    answers: list[Answer] = field(default_factory=list)
-    ledger: list[LedgerEntry] = field(default_factory=list)  # one entry per answer read
-    segments: list[Segment] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    categories: list[Category] = field(default_factory=list)
-    embeddings: np.ndarray | None = None  # (n_segments, d), rows aligned with `segments`
-    cache_hits: int = 0
-    cache_misses: int = 0
-    themes: list[Theme] = field(default_factory=list)
-    assignments: list[Assignment] = field(default_factory=list)  # aligned with `segments`
-    reassignments: list[Reassignment] = field(default_factory=list)
-    theme_selection: list[dict[str, Any]] = field(default_factory=list)  # how the number of themes was chosen
-    theme_method: dict[str, Any] = field(default_factory=dict)  # how category and emergent themes were formed
-    category_scores: list[CategoryScore] = field(default_factory=list)
-    segment_categories: list[tuple[str, float]] = field(default_factory=list)  # per segment: closed category, score
-    crosstab: list[CrosstabCell] = field(default_factory=list)
-    disagreements: list[dict[str, Any]] = field(default_factory=list)
-    quotes: list[Quote] = field(default_factory=list)
-    label_quality: dict[int, dict[str, Any]] = field(default_factory=dict)  # theme id -> coherence, weak, ...
-    timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
-    stages_run: list[str] = field(default_factory=list)
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+    timings: Mapping[str, float] = field(default_factory=dict)
+    corpus_dir: Path | None = None
+    out_dir: Path | None = None
     run_id: str = ""
-    centroids: dict[int, np.ndarray] = field(default_factory=dict)  # stable theme id -> centroid
-    codebook: list[dict[str, Any]] = field(default_factory=list)
-    theme_model_reused: bool = False  # the saved theme model matched and was reused instead of re-fitted
-    theme_matching: Any = None  # how this run's themes matched the previous run's (validate.IdMatch)
-    embedder: Any = field(default=None, repr=False)
 
+    def _latest(self, attribute: str, *stages: str, default: Any = ()) -> Any:
+        for name in stages:
+            if name in self.outputs:
+                return getattr(self.outputs[name], attribute)
+        return default
 
-STAGES = ("ingest", "embed", "themes", "report")
-THEME_TABLES = ("ledger.csv", "segments.csv", "themes.csv", "assignments.csv", "reassignments.csv",
-                "theme_selection.csv")
+    @property
+    def stages_run(self) -> list[str]:
+        """The checkpoints (``ingest``, ``embed``, ``themes``, ``report``) whose stages have all run."""
+        return [point for point, last in CHECKPOINTS.items() if last in self.outputs]
 
-Progress = Callable[[str], None]
-Track = Callable[[str, int, int], None]  # (step, done, total) for a progress bar
+    @property
+    def warnings(self) -> list[str]:
+        return [w for stage in STAGES if stage.name in self.outputs for w in self.outputs[stage.name].warnings]
 
-
-class _Timer:
-    def __init__(self, timings: dict[str, float], name: str, say: Progress):
-        self.timings, self.name, self.say = timings, name, say
-
-    def __enter__(self):
-        self.start = time.perf_counter()
-        self.say(f"{self.name} ...")
-        return self
-
-    def __exit__(self, *exc):
-        self.timings[self.name] = round(time.perf_counter() - self.start, 3)
+    files = property(lambda self: self._latest("files", "ingest"))
+    answers = property(lambda self: self._latest("answers", "ingest"))
+    ledger = property(lambda self: self._latest("ledger", "clean", "ingest"))
+    segments = property(lambda self: self._latest("segments", "clean"))
+    categories = property(lambda self: self._latest("categories", "categories"))
+    embeddings = property(lambda self: self._latest("embeddings", "embed", default=None))
+    embedder = property(lambda self: self._latest("embedder", "embed", default=None))
+    cache_hits = property(lambda self: self._latest("cache_hits", "embed", default=0))
+    cache_misses = property(lambda self: self._latest("cache_misses", "embed", default=0))
+    themes = property(lambda self: self._latest("themes", "mapping", "labels", "stable_ids", "themes"))
+    assignments = property(lambda self: self._latest("assignments", "labels", "stable_ids", "themes"))
+    reassignments = property(lambda self: self._latest("reassignments", "labels", "stable_ids", "themes"))
+    theme_selection = property(lambda self: self._latest("selection", "themes"))
+    theme_method = property(lambda self: self._latest("method", "themes", default={}))
+    segment_categories = property(lambda self: self._latest("segment_categories", "themes"))
+    centroids = property(lambda self: self._latest("centroids", "stable_ids", "themes", default={}))
+    theme_model_reused = property(lambda self: self._latest("reused", "themes", default=False))
+    category_scores = property(lambda self: self._latest("scores", "mapping"))
+    crosstab = property(lambda self: self._latest("crosstab", "association"))
+    disagreements = property(lambda self: self._latest("disagreements", "association"))
+    quotes = property(lambda self: self._latest("quotes", "quotes"))
+    codebook = property(lambda self: self._latest("rows", "codebook"))
+    label_quality = property(lambda self: self._latest("label_quality", "codebook", default={}))
 
 
 def default_out_dir(corpus_dir: str | Path) -> Path:
@@ -82,203 +76,73 @@ def default_model_dir(corpus_dir: str | Path) -> Path:
     return Path("models") / Path(corpus_dir).resolve().name
 
 
-def run(corpus_dir: str | Path, config: Config, out_dir: str | Path | None = None, *, until: str = "report",
-        model_dir: str | Path | None = None, force_refit: bool = False, say: Progress | None = None,
-        track: Track | None = None) -> RunResult:
-    """Run the stages up to and including ``until`` and write their outputs.
+def execute(ctx: RunContext, stages: tuple[Stage, ...], outputs: dict[str, Any] | None = None,
+            timings: dict[str, float] | None = None) -> tuple[dict[str, Any], dict[str, float]]:
+    """Run ``stages`` in order; each gets the outputs of its input stages. ``outputs`` may hold stages already run
+    (they are not run again)."""
+    outputs = dict(outputs or {})
+    timings = dict(timings or {})
+    for stage in stages:
+        if stage.name in outputs:
+            continue
+        ctx.say(f"{stage.name} ...")
+        start = time.perf_counter()
+        output = stage.run(ctx, **{name: outputs[name] for name in stage.inputs})
+        if not isinstance(output, stage.output):
+            raise TypeError(f"stage {stage.name!r} returned {type(output).__name__}, not {stage.output.__name__}")
+        outputs[stage.name] = output
+        timings[stage.name] = round(time.perf_counter() - start, 3)
+    return outputs, timings
 
-    The saved theme model is reused when it was fitted on exactly these segments with this theme config, seed and
-    embedding model (the fit is deterministic, so the result is the same); ``force_refit`` fits anyway.
+
+def run(corpus_dir: str | Path, config: Config, out_dir: str | Path | None = None, *, until: str = "report",
+        model_dir: str | Path | None = None, cache_dir: str | Path | None = None, labels: Any = None,
+        force_refit: bool = False, say: Say | None = None, track: Track | None = None) -> RunResult:
+    """Run the stages up to the checkpoint ``until`` (ingest, embed, themes or report) over a corpus folder.
+
+    Outputs go to ``out_dir`` (run.json first, report.html last) and the theme fit to ``model_dir``; either None
+    writes nothing there. ``cache_dir`` is the embedding cache (default: ``config.embed.cache_dir`` when writing
+    outputs, none otherwise). The saved theme fit is reused when it was fitted on exactly what it depends on;
+    ``force_refit`` fits anyway.
     """
-    if until not in STAGES:
-        raise ValueError(f"until must be one of {STAGES}")
-    from pipeline import ingest, report
+    if until not in CHECKPOINTS:
+        raise ValueError(f"until must be one of {', '.join(CHECKPOINTS)}")
+    out = Path(out_dir) if out_dir is not None else None
+    if cache_dir is None and out is not None:
+        cache_dir = config.embed.cache_dir
+    ctx = RunContext(config=config, corpus_dir=Path(corpus_dir), out_dir=out,
+                     model_dir=Path(model_dir) if model_dir is not None else None,
+                     cache_dir=Path(cache_dir) if cache_dir is not None else None, labels=labels,
+                     force_refit=force_refit, say=say or (lambda message: None), track=track)
+    stages = stages_until(CHECKPOINTS[until])
+    if out is None:
+        outputs, timings = execute(ctx, stages)
+        return RunResult(config, outputs, timings, ctx.corpus_dir)
     from pipeline.io.rundir import RunDirectory
 
-    say = say or (lambda message: None)
-    corpus_dir = Path(corpus_dir)
-    out_dir = Path(out_dir) if out_dir else default_out_dir(corpus_dir)
-    model_dir = Path(model_dir) if model_dir else default_model_dir(corpus_dir)
-    result = RunResult(corpus_dir=corpus_dir, out_dir=out_dir, config=config)
-    timings = result.timings
-
-    with RunDirectory(out_dir) as run_dir:
-        result.run_id = run_dir.run_id
-        with _Timer(timings, "ingest", say):
-            result.categories = ingest.load_categories(corpus_dir / config.categories_file)
-            rating_columns = [c.rating_column for c in result.categories if c.rating_column]
-            read = ingest.read_corpus(corpus_dir, config.ingest, rating_columns=rating_columns)
-            cleaned = _clean(read.answers, config)
-            result.files, result.answers = read.files, read.answers
-            result.ledger = _ordered_ledger(read.ledger + cleaned.ledger)
-            result.segments = cleaned.segments
-            result.warnings = list(read.warnings) + list(getattr(cleaned, "warnings", []))
-        result.stages_run.append("ingest")
-        if until == "ingest":
-            report.write_ingest_outputs(result, out_dir)
-            return result
-
-        with _Timer(timings, "embed", say):
-            _embed(result, config, track)
-        result.stages_run.append("embed")
-        if until == "embed":
-            report.write_ingest_outputs(result, out_dir)
-            return result
-
-        _themes(result, config, model_dir, force_refit, say)
-        result.stages_run.append("themes")
-        if until == "themes":
-            report.write_tables(result, out_dir, THEME_TABLES)
-            return result
-
-        _analyse(result, config, say)
-        with _Timer(timings, "report", say):
-            from pipeline.analyst import write_codebook
-
-            write_codebook(out_dir, result.codebook, title=f"Codebook: {config.report.title}")
-            report.write_report(result, out_dir, run_id=run_dir.run_id)
-        result.stages_run.append("report")
-    return result
+    with RunDirectory(out) as run_dir:
+        outputs, timings = execute(ctx, stages)
+        result = RunResult(config, outputs, timings, ctx.corpus_dir, out, run_dir.run_id)
+        ctx.say("report ..." if until == "report" else "writing ...")
+        start = time.perf_counter()
+        write_outputs(result, until)
+        seconds = round(time.perf_counter() - start, 3)
+    return dataclasses.replace(result, timings={**timings, "report" if until == "report" else "write": seconds})
 
 
-def _ordered_ledger(entries: list[LedgerEntry]) -> list[LedgerEntry]:
-    return sorted(entries, key=lambda e: (e.file, e.row))
+def write_outputs(result: RunResult, until: str) -> None:
+    """The files of a run stopped at ``until``: the checkpoint's tables, or (``report``) every table, the
+    codebook, manifest.json, report.md and, last, report.html."""
+    from pipeline import report
+    from pipeline.analyst import save_theme_state, write_codebook
+    from pipeline.analyst.stage import THEME_STATE_FILE
 
-
-def _embed(result: RunResult, config: Config, track: Track | None = None) -> None:
-    from pipeline.embed import EmbeddingCache, get_embedder
-
-    embedder = get_embedder(config.embed.model, device=config.embed.device, batch_size=config.embed.batch_size)
-    result.embedder = embedder
-    cache = EmbeddingCache(config.embed.cache_dir)
-    texts = [segment.clean_text for segment in result.segments]
-    progress = (lambda done, total: track("embedding", done, total)) if track else None
-    embeddings, stats = cache.embed(texts, embedder, progress=progress)
-    result.embeddings, result.cache_hits, result.cache_misses = embeddings, stats.hits, stats.misses
-
-
-CLEAN_CODE = ("pipeline.clean.cleaner", "pipeline.clean.normalize", "pipeline.clean.segment", "pipeline.clean.language",
-              "pipeline.clean.dedupe", "pipeline.core.records")
-
-
-def _clean(answers: list[Answer], config: Config):
-    """Cleaning and segmentation, read from the stage cache when these answers, this clean config and this code
-    were cleaned before (``pipeline.stage_cache``)."""
-    from pipeline import clean
-    from pipeline.io.stage_cache import StageCache
-
-    cache = StageCache(Path(config.embed.cache_dir).parent / "cleaned",
-                       code_modules=CLEAN_CODE)
-    answer_keys = [(a.answer_id, a.file, a.row, a.respondent_id, a.text) for a in answers]
-    return cache.get([config.clean, answer_keys], lambda: clean.Cleaner(config.clean).transform(answers))
-
-
-# the modules whose code decides a theme fit: a changed version of any of them refits instead of reusing
-THEME_CODE = ("pipeline.themes.model", "pipeline.themes.coded", "pipeline.themes.clusters",
-              "pipeline.themes.bertopic_adapter", "pipeline.categories.zeroshot", "pipeline.categories.coder",
-              "pipeline.categories.offlist", "pipeline.categories.items", "pipeline.categories.lemmas",
-              "pipeline.categories.residual", "pipeline.categories.null_texts")
-
-
-def fit_fingerprint(config: Config, embedder_name: str, segments: list[Segment],
-                    categories: list[Category] | None = None) -> str:
-    """What a theme fit depends on: theme config, seed, embedding model, the closed categories (they seed and code
-    the themes), the theme-stage code and the exact segments."""
-    import hashlib
-    import json
-    from dataclasses import asdict
-
-    from pipeline.io.stage_cache import code_digest
-
-    digest = hashlib.sha256(json.dumps({"themes": asdict(config.themes), "seed": config.seed,
-                                        "model": embedder_name,
-                                        "categories": [asdict(c) for c in categories or []],
-                                        "code": code_digest(THEME_CODE)},
-                                       sort_keys=True, default=list).encode())
-    for segment in segments:
-        digest.update(f"{segment.segment_id}\x00{segment.clean_text}\x01".encode())
-    return digest.hexdigest()
-
-
-def _themes(result: RunResult, config: Config, model_dir: Path, force_refit: bool, say: Progress) -> None:
-    from dataclasses import asdict
-
-    from pipeline import analyst as validate
-    from pipeline.io.atomic import atomic_write_text
-    from pipeline.themes import ThemeModel
-
-    embedder = result.embedder
-    segment_ids = [segment.segment_id for segment in result.segments]
-    texts = [segment.clean_text for segment in result.segments]
-    fingerprint = fit_fingerprint(config, embedder.name, result.segments, result.categories)
-    saved = model_dir / "fingerprint.txt"
-    with _Timer(result.timings, "themes", say):
-        model = None
-        if not force_refit and saved.is_file() and saved.read_text(encoding="utf-8").strip() == fingerprint:
-            # same segments, config, seed and model: the fit is deterministic, so reuse it
-            model = ThemeModel.load(model_dir, embedder, with_topic_model=False)
-            result.theme_model_reused = True
-        if model is None:
-            model = ThemeModel(**asdict(config.themes), random_state=config.seed)
-            try:
-                model.fit(texts, result.embeddings, embedder, categories=result.categories, segment_ids=segment_ids)
-            except PipelineError as exc:
-                raise PipelineError(exc.message, file=exc.file or str(result.corpus_dir), row=exc.row) from None
-            saved.unlink(missing_ok=True)  # a half-saved model must not look current
-            model.save(model_dir)
-            atomic_write_text(saved, fingerprint + "\n")
-        themes, assignments, reassignments = model.themes_, model.assignments_, model.reassignments_
-        state_path = result.out_dir / "theme_state.json"
-        previous = validate.load_theme_state(state_path)
-        match = validate.match_theme_ids(previous, model.centroids_)
-        themes, assignments, reassignments = validate.renumber(themes, assignments, reassignments, match)
-        result.theme_matching = match
-        if match.new and previous is not None:
-            result.warnings.append(f"new themes since the previous run: {', '.join(map(str, sorted(match.new)))}")
-        if match.vanished:
-            result.warnings.append("themes of the previous run that no longer appear: "
-                                   + ", ".join(map(str, sorted(match.vanished))))
-        centroids = {match.mapping.get(k, k): v for k, v in model.centroids_.items()}
-        validate.save_theme_state(state_path, themes, centroids, previous=previous)
-        result.themes, result.assignments, result.reassignments = themes, assignments, reassignments
-        result.theme_selection = list(model.selection_)
-        result.theme_method = dict(getattr(model, "coding_", {}))
-        # each segment's own closed category, from the coder the theme stage used (never the catch-all option)
-        result.segment_categories = list(getattr(model, "segment_categories_", []))
-        result.centroids = centroids
-
-
-def _analyse(result: RunResult, config: Config, say: Progress) -> None:
-    from pipeline import analyst as validate
-    from pipeline.analysis import association, quotes
-    from pipeline.embed import CachedEmbedder, EmbeddingCache
-    from pipeline.mapping import CategoryMapper
-
-    # category items and calibration sentences go through the content cache: a re-run never loads the model
-    embedder = CachedEmbedder(result.embedder, EmbeddingCache(config.embed.cache_dir))
-    labels = validate.load_labels(result.corpus_dir / config.labels_file)
-    themes, assignments, warnings = validate.apply_labels(result.themes, result.assignments, labels,
-                                                          result.categories)
-    result.reassignments = result.reassignments + validate.label_reassignments(result.assignments, assignments)
-    result.warnings.extend(warnings)
-    with _Timer(result.timings, "mapping", say):
-        if result.categories:
-            mapper = CategoryMapper(keyword_weight=config.mapping.keyword_weight,
-                                    emergent_threshold=config.mapping.emergent_threshold,
-                                    min_elevation=config.mapping.min_elevation,
-                                    min_support=config.mapping.min_support, random_state=config.seed)
-            mapper.fit(themes, assignments, result.embeddings, result.categories, embedder)
-            themes = validate.keep_pins(mapper.themes_, themes)
-            result.category_scores = mapper.scores_
-        result.themes, result.assignments = themes, assignments
-        result.crosstab = association.crosstab(result.answers, result.segments, assignments, themes,
-                                               result.categories, config.mapping)
-        result.disagreements = association.disagreements(result.answers, result.segments, assignments, themes,
-                                                         result.categories, config.mapping)
-    with _Timer(result.timings, "quotes", say):
-        result.quotes = quotes.select_quotes(themes, assignments, result.segments, result.embeddings,
-                                             result.answers, config.quotes)
-        result.label_quality = validate.label_quality(themes, assignments, result.segments, result.embeddings,
-                                                      random_state=config.seed)
-        result.codebook = validate.build_codebook(themes, assignments, result.segments, result.embeddings,
-                                                  result.categories, result.label_quality)
+    out = result.out_dir
+    if "stable_ids" in result.outputs:
+        fit = result.outputs["stable_ids"]
+        save_theme_state(out / THEME_STATE_FILE, fit.themes, fit.centroids, previous=fit.previous_state)
+    if until != "report":
+        report.write_tables(result, out, CHECKPOINT_TABLES[until])
+        return
+    write_codebook(out, result.codebook, title=f"Codebook: {result.config.report.title}")
+    report.write_report(result, out, run_id=result.run_id)

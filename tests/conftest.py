@@ -51,3 +51,61 @@ def write_xlsx() -> Callable[..., Path]:
         return path
 
     return write
+
+
+# --- a tiny corpus, a fake embedder and one fitted pipeline, shared by the whole session ------------------------
+
+# Four clear topics, written for these tests; the sentences of a topic share content words, so the fake
+# embedder (hashed words and trigrams) places them together.
+TINY_TOPICS = {
+    "staff": ["Staff capacity is stretched thin across the team.", "Not enough staff time for planning work.",
+              "Our small team has no staff capacity left.", "Staff are stretched by the day job.",
+              "Capacity of staff to plan is too low.", "The team lacks staff time and capacity."],
+    "politics": ["Local councillors resist the plan for political reasons.", "Political will among councillors is weak.",
+                 "Councillors fear the political cost of closures.", "Local political leaders oppose the closures.",
+                 "The political cycle makes councillors cautious.", "Councillors and politics slow every decision."],
+    "footprint": ["The footprint boundary does not match the council boundary.", "Our footprint was imposed on us.",
+                  "Footprint boundaries cut across patient flows.", "The boundary of the footprint is wrong.",
+                  "Two footprints overlap our boundary.", "The imposed footprint ignores boundaries."],
+    "money": ["Funding for social care is falling fast.", "The funding gap in the budget keeps growing.",
+              "Budget cuts leave no funding for change.", "Social care funding and budget pressure.",
+              "Money and funding for the budget are short.", "The deficit eats the funding budget."],
+}
+TINY_CATEGORIES = [("staff", "Lack of staff capacity"), ("footprint", "Clashes over planning footprints"),
+                   ("money", "Insufficient funding")]  # politics is deliberately not on the closed list
+
+
+@pytest.fixture(scope="session")
+def tiny_texts() -> list[str]:
+    return [text for sentences in TINY_TOPICS.values() for text in sentences]
+
+
+@pytest.fixture(scope="session")
+def tiny_categories():
+    from pipeline.core.records import Category
+
+    return [Category(category_id, label) for category_id, label in TINY_CATEGORIES]
+
+
+@pytest.fixture(scope="session")
+def fake_embedder():
+    """The deterministic test embedder (``fake-hash.v1``): no model, no download."""
+    from pipeline.embed import get_embedder
+
+    return get_embedder("fake-hash.v1")
+
+
+@pytest.fixture(scope="session")
+def fake_config():
+    """Every default, but the fake embedder and 3 seeds (fast)."""
+    from pipeline.core.config import load_config
+
+    return load_config(None, {"embed.model": "fake-hash.v1", "themes.n_seeds": 3})
+
+
+@pytest.fixture(scope="session")
+def fitted_pipeline(tiny_texts, tiny_categories, fake_config):
+    """One Pipeline fitted on the tiny corpus, in memory (nothing written)."""
+    from pipeline import Pipeline
+
+    return Pipeline(fake_config).fit(tiny_texts, categories=tiny_categories)

@@ -7,7 +7,7 @@ import pytest
 
 from pipeline.core.config import Config
 from pipeline.core.records import Category, Segment
-from pipeline.runner import fit_fingerprint
+from pipeline.themes.stage import fit_fingerprint
 
 SEGMENTS = [Segment(f"s.csv:{i}#0", f"s.csv:{i}", f"R{i}", "s.csv", i, 0, 0, 10, text, text)
             for i, text in enumerate(["staff are stretched", "the footprint is wrong"], start=1)]
@@ -37,7 +37,7 @@ def test_runner_fingerprint_is_stable():
 
 
 def test_runner_fingerprint_covers_the_theme_stage_code(monkeypatch):
-    import pipeline.runner as runner
+    import pipeline.themes.stage as runner
 
     before = base()
     monkeypatch.setattr(runner, "THEME_CODE", runner.THEME_CODE[:-1])  # as if one module's code had changed

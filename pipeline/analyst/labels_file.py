@@ -29,7 +29,7 @@ What :func:`apply_labels` does:
   downstream stage therefore counts them as unassigned without having to know about noise.
   :func:`label_reassignments` lists every segment whose primary theme the labels changed, for the audit.
 - **pin** (``category``): category_id/emergent are set with confidence 1.0, and the theme is marked pinned
-  (``Theme.pinned`` when the record has that field); :func:`keep_pins` puts pins back after mapping.
+  (``Theme.pinned`` when the record has that field); the mapping stage (``pipeline.mapping.stage.keep_pins``) puts pins back after mapping.
 - theme ids or categories the file names that the run does not have give warnings, never errors: a re-run on a
   grown corpus may lose a theme.
 
@@ -275,10 +275,3 @@ def label_reassignments(before: Sequence[Assignment], after: Sequence[Assignment
                      "labels:noise" if new.theme_id == UNASSIGNED else "labels:merge", new.weight)
         for old, new in zip(before, after, strict=True) if old.theme_id != new.theme_id
     ]
-
-
-def keep_pins(mapped: Sequence[Theme], labelled: Sequence[Theme]) -> list[Theme]:
-    """``mapped`` (the mapping stage's output) with the analyst's pinned categories of ``labelled`` put back."""
-    pins = {t.theme_id: t for t in labelled if t.pinned}
-    return [dataclasses.replace(t, category_id=pins[t.theme_id].category_id, emergent=pins[t.theme_id].emergent,
-                                confidence=1.0, pinned=True) if t.theme_id in pins else t for t in mapped]

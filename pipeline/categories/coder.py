@@ -3,6 +3,7 @@ in ../shared/evaluation.md): max-over-items cosine, then self-training rounds.""
 from __future__ import annotations
 
 import numpy as np
+from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 
 from pipeline.categories.items import embed_categories, item_similarity
@@ -10,7 +11,7 @@ from pipeline.core.errors import ConfigError, PipelineError
 from pipeline.core.records import Category
 
 
-class CategoryCoder:
+class CategoryCoder(BaseEstimator):
     """Code every segment with one closed category, without labelled examples.
 
     Each segment starts at its highest max-over-items cosine category; then, ``n_self_training`` times, the

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from pipeline.categories.items import CategoryItems, core_items, embed_categories, item_similarity
 from pipeline.categories.null_texts import OFF_TOPIC_SENTENCES
@@ -38,7 +39,7 @@ def corpus_baseline(embeddings: np.ndarray, items: Sequence[CategoryItems]) -> t
     return baseline, spread
 
 
-class OffListDetector:
+class OffListDetector(BaseEstimator):
     """Which clusters of segments no closed category describes: the mapper's calibrated test without the bootstrap.
 
     A cluster is *off the list* when the similarity of its centroid (plain mean, as in ``CategoryMapper``) to its

@@ -111,7 +111,9 @@ def _run(corpus_dir: Path, out: Optional[Path], until: str, force_refit: bool = 
                 tasks[step] = bars.add_task(step, total=total)
             bars.update(tasks[step], completed=done)
 
-        result = runner.run(corpus_dir, config, out, until=until, force_refit=force_refit, say=_say(), track=track)
+        result = runner.run(corpus_dir, config, out or runner.default_out_dir(corpus_dir), until=until,
+                            model_dir=runner.default_model_dir(corpus_dir), force_refit=force_refit, say=_say(),
+                            track=track)
     for warning in result.warnings:
         if not _options().quiet:
             err.print(f"warning: {warning}", markup=False, soft_wrap=True)

@@ -56,6 +56,7 @@ import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from pipeline.categories import (
     OFF_TOPIC_SENTENCES, CategoryItems, content_lemmas, core_items, corpus_baseline, embed_categories, is_residual,
@@ -70,7 +71,7 @@ def _check_aligned(assignments: Sequence[Assignment], embeddings: np.ndarray) ->
                             "they must be aligned with the segments")
 
 
-class CategoryMapper:
+class CategoryMapper(BaseEstimator):
     """Map each theme to its best closed category, with a confidence and an emergent flag.
 
     Parameters

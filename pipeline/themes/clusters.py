@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+from sklearn.base import BaseEstimator
 from pipeline.core.registry import CLUSTERERS
 from pipeline.core.vectors import unit_rows
 
@@ -68,7 +69,7 @@ def size_parameters(n_segments: int, min_themes: int = 4, max_themes: int = 30,
                           n_components=n_components, min_cluster_size=min_cluster_size, selection_sample=2000)
 
 
-class UmapHdbscan:
+class UmapHdbscan(BaseEstimator):
     """UMAP (exact cosine neighbours precomputed) followed by HDBSCAN; parameters None = from the corpus size."""
 
     def __init__(self, n_neighbors: int | None = None, n_components: int | None = None,
@@ -99,7 +100,7 @@ class UmapHdbscan:
         return self
 
 
-class SeededKMeans:
+class SeededKMeans(BaseEstimator):
     """Spherical k-means where some rows are pinned to given groups (constrained seeding, Basu et al. 2002).
 
     ``fit(X, y)``: rows with ``y >= 0`` stay in group ``y`` and start that group's centroid; the other rows

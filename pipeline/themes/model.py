@@ -73,6 +73,7 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from pipeline.categories import CategoryCoder, LemmaAnalyzer, category_similarity, claim_segments, topical
 from pipeline.core.errors import ConfigError, PipelineError
@@ -95,7 +96,7 @@ def _seeds(random_state: int | None, n: int) -> list[int]:
     return [int(s) for s in np.random.SeedSequence(random_state or 0).generate_state(n)]
 
 
-class ThemeModel:
+class ThemeModel(BaseEstimator):
     """Themes from segment embeddings; see the module docstring for the method. Parameters mirror ThemesConfig."""
 
     def __init__(self, cluster_model: str = "auto", n_themes: int | None = None, min_themes: int = 4,
@@ -124,10 +125,6 @@ class ThemeModel:
         self.n_keywords = n_keywords
         self.stop_words = stop_words
         self.random_state = random_state
-
-    def get_params(self) -> dict:
-        names = self.__init__.__code__.co_varnames[1:self.__init__.__code__.co_argcount]
-        return {name: (list(v) if isinstance(v := getattr(self, name), tuple) else v) for name in names}
 
     # ------------------------------------------------------------------ fit
     def fit(self, texts: Sequence[str], embeddings: np.ndarray, embedder, categories: Sequence[Category] = (),

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from pipeline.core.errors import PipelineError
 from pipeline.analyst.labels_file import (
-    LabelsFile, ThemeLabel, apply_labels, keep_pins, label_reassignments, load_labels,
+    LabelsFile, ThemeLabel, apply_labels, label_reassignments, load_labels,
 )
+from pipeline.mapping.stage import keep_pins
 from pipeline.analyst.stable_ids import load_theme_state, match_theme_ids, renumber, save_theme_state, theme_centroids
 from pipeline.core.records import UNASSIGNED, Assignment, Category, Reassignment, Theme
 

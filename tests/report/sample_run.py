@@ -1,8 +1,14 @@
 """A small hand-built run for the report tests (no model, no files read): see ``build_result``."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
+import numpy as np
+
+from pipeline.core.artifacts import (
+    Associations, Categories, Cleaned, Embedded, Ingested, Labelled, Mapped, Quotes, ThemeFit,
+)
 from pipeline.core.config import Config
 from pipeline.core.records import (
     DROPPED, KEPT, UNASSIGNED, Answer, Assignment, Category, CategoryScore, CrosstabCell, LedgerEntry, Quote,
@@ -90,13 +96,26 @@ def build_result(corpus_dir: Path, out_dir: Path) -> RunResult:
         Quote(2, 2, "survey.csv:5#0", "R5", "survey.csv", 5, SCRIPT_TEXT, 0.7),
         Quote(2, 3, "survey.csv:6#0", "R6", "survey.csv", 6, RESPONDENTS[5][1], 0.65, ratings={"q2_funding": "small barrier"}),
     ]
-    return RunResult(
-        corpus_dir=corpus_dir, out_dir=out_dir, config=Config(),
-        files=[SourceFile("survey.csv", "csv", "ab" * 32, len(answers), "utf-8")], answers=answers, ledger=ledger,
-        segments=segments, warnings=["survey.csv:9: row has 3 fields, header has 4 (read as blank ratings)"],
-        categories=categories, cache_hits=5, cache_misses=3, themes=themes, assignments=assignments,
-        reassignments=[Reassignment("survey.csv:6#0", UNASSIGNED, 2, "embeddings", 0.41)],
-        theme_selection=[{"n_themes": 3, "score": 0.41, "chosen": True}, {"n_themes": 4, "score": 0.37, "chosen": False}],
-        category_scores=scores, crosstab=crosstab,
-        disagreements=[{"respondent_id": "R3", "theme_id": 2, "category_id": "funding", "note": "text vs rating"}],
-        quotes=quotes, timings={"ingest": 0.01, "themes": 1.5}, stages_run=["ingest", "clean", "themes", "report"])
+    outputs = {
+        "categories": Categories(tuple(categories)),
+        "ingest": Ingested((SourceFile("survey.csv", "csv", "ab" * 32, len(answers), "utf-8"),), tuple(answers), (),
+                           ("survey.csv:9: row has 3 fields, header has 4 (read as blank ratings)",)),
+        "clean": Cleaned(tuple(segments), tuple(ledger)),
+        "embed": Embedded(np.zeros((len(segments), 0), dtype=np.float32), None, cache_hits=5, cache_misses=3),
+        "themes": ThemeFit(tuple(themes), tuple(assignments), (), selection=(
+            {"n_themes": 3, "score": 0.41, "chosen": True}, {"n_themes": 4, "score": 0.37, "chosen": False}),
+            method={}, segment_categories=(), centroids={}),
+        "labels": Labelled(tuple(themes), tuple(assignments),
+                           (Reassignment("survey.csv:6#0", UNASSIGNED, 2, "embeddings", 0.41),)),
+        "mapping": Mapped(tuple(themes), tuple(scores)),
+        "association": Associations(tuple(crosstab), (
+            {"respondent_id": "R3", "theme_id": 2, "category_id": "funding", "note": "text vs rating"},)),
+        "quotes": Quotes(tuple(quotes)),
+    }
+    return RunResult(Config(), outputs, {"ingest": 0.01, "themes": 1.5}, corpus_dir, out_dir)
+
+
+def with_outputs(result: RunResult, **changes) -> RunResult:
+    """``result`` with some stage outputs replaced (``None`` removes a stage's output)."""
+    outputs = {**result.outputs, **changes}
+    return dataclasses.replace(result, outputs={name: out for name, out in outputs.items() if out is not None})

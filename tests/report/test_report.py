@@ -3,12 +3,14 @@ outputs are written atomically with an honest run.json."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import re
 from pathlib import Path
 
 import pytest
 
+from pipeline.core.artifacts import Cleaned, Quotes
 from pipeline.core.config import Config
 from pipeline.io.rundir import RunDirectory, read_run_status
 from pipeline.core.records import (
@@ -20,7 +22,7 @@ from pipeline.report.tables import EMERGENT_TEXT, crosstab_rows, quote_rows, seg
 from pipeline.report.view import barrier_shares, top_associations, uncovered_categories
 from pipeline.report.html import render_html
 from pipeline.runner import RunResult
-from tests.report.sample_run import SCRIPT_TEXT, build_result
+from tests.report.sample_run import SCRIPT_TEXT, build_result, with_outputs
 
 @pytest.fixture
 def result(tmp_path: Path) -> RunResult:
@@ -236,8 +238,8 @@ def test_report_run_directory_removes_stale_temp_files(tmp_path):
 
 @pytest.mark.parametrize("text", ["</script><script>alert(1)</script>", "a\u2028b & <b>c</b>", 'say "hi", ok'])
 def test_report_quote_data_block_survives_hostile_text(result, text):
-    result.quotes[0] = Quote(0, 1, "survey.csv:1#0", "R1", "survey.csv", 1, text, 0.9)
-    page = render_html(build_view(result, "run-x", "now"))
+    quotes = (Quote(0, 1, "survey.csv:1#0", "R1", "survey.csv", 1, text, 0.9), *result.quotes[1:])
+    page = render_html(build_view(with_outputs(result, quotes=Quotes(quotes)), "run-x", "now"))
     data = re.search(r'<script type="application/json" id="quote-data">(.*?)</script>', page, re.S).group(1)
     assert next(q["text"] for q in json.loads(data) if q["respondent_id"] == "R1") == text
 
@@ -254,12 +256,15 @@ def test_report_pure_builders_match_records(result):
 
 @pytest.mark.parametrize("keep", ["nothing", "ledger only", "themes without categories"])
 def test_report_writes_sparse_runs(result, tmp_path, keep):
-    sparse = RunResult(corpus_dir=tmp_path / "c", out_dir=tmp_path / "o", config=Config())
+    outputs = {}
     if keep != "nothing":
-        sparse.files, sparse.answers, sparse.ledger = result.files, result.answers, result.ledger
+        outputs["ingest"] = result.outputs["ingest"]
+        outputs["clean"] = Cleaned((), result.outputs["clean"].ledger)
     if keep == "themes without categories":
-        sparse.segments, sparse.assignments, sparse.quotes = result.segments, result.assignments, result.quotes
-        sparse.themes = [t for t in result.themes]
+        outputs["clean"] = result.outputs["clean"]
+        outputs["labels"] = result.outputs["labels"]
+        outputs["quotes"] = result.outputs["quotes"]
+    sparse = RunResult(Config(), outputs, {}, tmp_path / "c", tmp_path / "o")
     written = write_report(sparse, tmp_path / "o")
     page = written["report.html"].read_text()
     assert len(read_csv(written["ledger.csv"])) == len(sparse.ledger)
@@ -280,15 +285,16 @@ def test_report_segment_rows_carry_each_segments_own_category(result, with_categ
 def test_report_says_how_themes_were_formed_when_categories_were_coded(result, tmp_path):
     from pipeline.report import write_report
 
-    result.theme_method = {"method": "each segment joins the theme of its own closed category", "emergent_segments": 3,
-                           "emergent_themes": 1}
-    written = write_report(result, tmp_path / "with-method")
+    fit = result.outputs["themes"]
+    method = {"method": "each segment joins the theme of its own closed category", "emergent_segments": 3,
+              "emergent_themes": 1}
+    written = write_report(with_outputs(result, themes=dataclasses.replace(fit, method=method)),
+                           tmp_path / "with-method")
     sentence = "Themes: each segment joins the theme of its own closed category. 3 segments are in 1 emergent theme(s)."
     assert sentence in written["report.md"].read_text()
     assert sentence in written["report.html"].read_text()
     assert json.loads(written["manifest.json"].read_text())["theme_method"]["emergent_themes"] == 1
-    result.theme_method = {}
-    plain = write_report(result, tmp_path / "without-method")
+    plain = write_report(with_outputs(result, themes=dataclasses.replace(fit, method={})), tmp_path / "without-method")
     assert "Themes: " not in plain["report.md"].read_text()
 
 

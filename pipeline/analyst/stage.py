@@ -1,0 +1,55 @@
+"""The analyst's stages: stable theme ids across runs, labels.yaml applied, and the codebook with label quality."""
+from __future__ import annotations
+
+import dataclasses
+
+from pipeline.analyst.codebook import build_codebook
+from pipeline.analyst.label_quality import label_quality
+from pipeline.analyst.labels_file import LabelsFile, apply_labels, label_reassignments, load_labels
+from pipeline.analyst.stable_ids import load_theme_state, match_theme_ids, renumber
+from pipeline.core.artifacts import Categories, Cleaned, Codebook, Embedded, Labelled, Mapped, ThemeFit
+from pipeline.core.context import RunContext
+
+THEME_STATE_FILE = "theme_state.json"
+
+
+def stable_ids_stage(ctx: RunContext, themes: ThemeFit) -> ThemeFit:
+    """The fit's themes renumbered with the ids of the previous run's matching themes (by centroid), so labels
+    given to a theme keep their meaning when the corpus grows."""
+    previous = load_theme_state(ctx.out_dir / THEME_STATE_FILE) if ctx.out_dir is not None else None
+    match = match_theme_ids(previous, themes.centroids)
+    renumbered, assignments, reassignments = renumber(themes.themes, themes.assignments, themes.reassignments, match)
+    warnings: list[str] = []
+    if match.new and previous is not None:
+        warnings.append(f"new themes since the previous run: {', '.join(map(str, sorted(match.new)))}")
+    if match.vanished:
+        warnings.append("themes of the previous run that no longer appear: "
+                        + ", ".join(map(str, sorted(match.vanished))))
+    return dataclasses.replace(
+        themes, themes=tuple(renumbered), assignments=tuple(assignments), reassignments=tuple(reassignments),
+        centroids={match.mapping.get(k, k): v for k, v in themes.centroids.items()},
+        id_map={k: match.mapping.get(k, k) for k in themes.centroids}, previous_state=previous,
+        warnings=tuple(warnings))
+
+
+def labels_stage(ctx: RunContext, stable_ids: ThemeFit, categories: Categories) -> Labelled:
+    """labels.yaml (or the labels given to the context) applied to every theme and assignment."""
+    labels = ctx.labels
+    if labels is None:
+        path = ctx.corpus_file(ctx.config.labels_file)
+        labels = load_labels(path) if path is not None else LabelsFile()
+    themes, assignments, warnings = apply_labels(list(stable_ids.themes), list(stable_ids.assignments), labels,
+                                                 list(categories.categories))
+    moves = label_reassignments(list(stable_ids.assignments), assignments)
+    return Labelled(tuple(themes), tuple(assignments), tuple(stable_ids.reassignments) + tuple(moves),
+                    tuple(warnings))
+
+
+def codebook_stage(ctx: RunContext, clean: Cleaned, embed: Embedded, labels: Labelled, mapping: Mapped,
+                   categories: Categories) -> Codebook:
+    themes, segments = list(mapping.themes), list(clean.segments)
+    quality = label_quality(themes, list(labels.assignments), segments, embed.embeddings,
+                            random_state=ctx.config.seed)
+    rows = build_codebook(themes, list(labels.assignments), segments, embed.embeddings, list(categories.categories),
+                          quality)
+    return Codebook(tuple(rows), quality)

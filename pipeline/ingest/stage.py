@@ -1,0 +1,20 @@
+"""The ingest stages: the closed categories, then every answer of the corpus folder."""
+from __future__ import annotations
+
+from pipeline.core.artifacts import Categories, Ingested
+from pipeline.core.context import RunContext
+from pipeline.core.errors import PipelineError
+from pipeline.ingest.categories_file import load_categories
+from pipeline.ingest.corpus import read_corpus
+
+
+def categories_stage(ctx: RunContext) -> Categories:
+    path = ctx.corpus_file(ctx.config.categories_file)
+    return Categories(tuple(load_categories(path)) if path is not None else ())
+
+
+def ingest_stage(ctx: RunContext, categories: Categories) -> Ingested:
+    if ctx.corpus_dir is None:
+        raise PipelineError("the ingest stage reads a corpus folder; none was given")
+    read = read_corpus(ctx.corpus_dir, ctx.config.ingest, rating_columns=categories.rating_columns)
+    return Ingested(tuple(read.files), tuple(read.answers), tuple(read.ledger), tuple(read.warnings))

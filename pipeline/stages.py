@@ -1,0 +1,76 @@
+"""The stage graph, as data: each stage a name, the stages whose outputs it takes, and its one typed output.
+
+kedro's ``pipeline_registry.py`` is the model: a reader sees the whole flow here, in one screen, and the runner
+(``pipeline.runner``) only walks this table. A stage's function takes the run context and, as keyword arguments
+named after its input stages, their outputs (``themes_stage(ctx, clean=..., embed=..., categories=...)``).
+
+    categories ─┬─> ingest ──> clean ──> embed ──> themes ──> stable_ids ──> labels ──> mapping ─┬─> association
+                │                                                                              ├─> quotes
+                └──────────────────────────────(closed categories feed themes, labels, mapping)─┴─> codebook
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.analysis.stage import association_stage, quotes_stage
+from pipeline.analyst.stage import codebook_stage, labels_stage, stable_ids_stage
+from pipeline.clean.stage import clean_stage
+from pipeline.core.artifacts import (
+    Associations, Categories, Cleaned, Codebook, Embedded, Ingested, Labelled, Mapped, Quotes, ThemeFit,
+)
+from pipeline.embed.stage import embed_stage
+from pipeline.ingest.stage import categories_stage, ingest_stage
+from pipeline.mapping.stage import mapping_stage
+from pipeline.themes.stage import themes_stage
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    inputs: tuple[str, ...]  # names of earlier stages whose outputs this one takes
+    output: type  # the typed record it returns (pipeline.core.artifacts)
+    run: Callable[..., Any]
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("categories", (), Categories, categories_stage),
+    Stage("ingest", ("categories",), Ingested, ingest_stage),
+    Stage("clean", ("ingest",), Cleaned, clean_stage),
+    Stage("embed", ("clean",), Embedded, embed_stage),
+    Stage("themes", ("clean", "embed", "categories"), ThemeFit, themes_stage),
+    Stage("stable_ids", ("themes",), ThemeFit, stable_ids_stage),
+    Stage("labels", ("stable_ids", "categories"), Labelled, labels_stage),
+    Stage("mapping", ("labels", "embed", "categories"), Mapped, mapping_stage),
+    Stage("association", ("ingest", "clean", "labels", "mapping", "categories"), Associations, association_stage),
+    Stage("quotes", ("ingest", "clean", "embed", "labels", "mapping"), Quotes, quotes_stage),
+    Stage("codebook", ("clean", "embed", "labels", "mapping", "categories"), Codebook, codebook_stage),
+)
+STAGE_NAMES = tuple(stage.name for stage in STAGES)
+
+# What the commands stop after, and which outputs each stopping point writes (the report writes everything).
+CHECKPOINTS: dict[str, str] = {"ingest": "clean", "embed": "embed", "themes": "stable_ids", "report": "codebook"}
+CHECKPOINT_TABLES: dict[str, tuple[str, ...]] = {
+    "ingest": ("ledger.csv", "segments.csv"),
+    "embed": ("ledger.csv", "segments.csv"),
+    "themes": ("ledger.csv", "segments.csv", "themes.csv", "assignments.csv", "reassignments.csv",
+               "theme_selection.csv"),
+}
+
+
+def stages_until(last: str) -> tuple[Stage, ...]:
+    """The stages up to and including ``last`` (a stage name), in order."""
+    if last not in STAGE_NAMES:
+        raise ValueError(f"unknown stage {last!r}; stages: {', '.join(STAGE_NAMES)}")
+    return STAGES[:STAGE_NAMES.index(last) + 1]
+
+
+def check_graph(stages: tuple[Stage, ...] = STAGES) -> None:
+    """Every input names an earlier stage and every stage has a distinct name (run by the tests)."""
+    seen: set[str] = set()
+    for stage in stages:
+        missing = [name for name in stage.inputs if name not in seen]
+        if missing or stage.name in seen:
+            raise ValueError(f"stage {stage.name!r}: inputs {missing} are not earlier stages, or the name repeats")
+        seen.add(stage.name)

@@ -1,0 +1,87 @@
+"""The theme stage: fit the themes, or reuse the saved fit when nothing it depends on changed.
+
+The fit is deterministic, so a saved fit made on exactly these segments, with this theme config, seed, embedding
+model, closed categories, theme-stage code and package versions gives the same result as fitting again.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from typing import Sequence
+
+from pipeline.core.artifacts import Categories, Cleaned, Embedded, ThemeFit
+from pipeline.core.config import Config
+from pipeline.core.context import RunContext
+from pipeline.core.errors import PipelineError
+from pipeline.core.records import Category, Segment
+from pipeline.core.versions import THEME_PACKAGES, package_versions
+from pipeline.io.atomic import atomic_write_text
+from pipeline.io.stage_cache import code_digest
+from pipeline.themes.model import ThemeModel
+
+# the modules whose code decides a theme fit: a changed version of any of them refits instead of reusing
+THEME_CODE = ("pipeline.themes.model", "pipeline.themes.coded", "pipeline.themes.clusters",
+              "pipeline.themes.bertopic_adapter", "pipeline.categories.zeroshot", "pipeline.categories.coder",
+              "pipeline.categories.offlist", "pipeline.categories.items", "pipeline.categories.lemmas",
+              "pipeline.categories.residual", "pipeline.categories.null_texts")
+FINGERPRINT_FILE = "fingerprint.txt"
+
+
+def fit_fingerprint(config: Config, embedder_name: str, segments: Sequence[Segment],
+                    categories: Sequence[Category] | None = None) -> str:
+    """What a theme fit depends on: theme config, seed, embedding model, the closed categories (they seed and code
+    the themes), the theme-stage code, the versions of the packages it runs on, and the exact segments."""
+    digest = hashlib.sha256(json.dumps({"themes": asdict(config.themes), "seed": config.seed,
+                                        "model": embedder_name,
+                                        "categories": [asdict(c) for c in categories or []],
+                                        "code": code_digest(THEME_CODE),
+                                        "packages": package_versions(THEME_PACKAGES)},
+                                       sort_keys=True, default=list).encode())
+    for segment in segments:
+        digest.update(f"{segment.segment_id}\x00{segment.clean_text}\x01".encode())
+    return digest.hexdigest()
+
+
+def themes_stage(ctx: RunContext, clean: Cleaned, embed: Embedded, categories: Categories) -> ThemeFit:
+    config, embedder = ctx.config, embed.embedder
+    segments = clean.segments
+    fingerprint = (fit_fingerprint(config, embedder.name, segments, categories.categories)
+                   if ctx.model_dir is not None else None)
+    model = _saved_fit(ctx, embedder, fingerprint)
+    reused = model is not None
+    if model is None:
+        model = ThemeModel(**asdict(config.themes), random_state=config.seed)
+        try:
+            model.fit([s.clean_text for s in segments], embed.embeddings, embedder,
+                      categories=list(categories.categories), segment_ids=[s.segment_id for s in segments])
+        except PipelineError as exc:
+            where = exc.file or (str(ctx.corpus_dir) if ctx.corpus_dir is not None else None)
+            raise PipelineError(exc.message, file=where, row=exc.row) from None
+        _save_fit(ctx, model, fingerprint)
+    return ThemeFit(
+        themes=tuple(model.themes_), assignments=tuple(model.assignments_),
+        reassignments=tuple(model.reassignments_), selection=tuple(model.selection_),
+        method=dict(getattr(model, "coding_", {})),
+        # each segment's own closed category, from the coder the theme stage used (never the catch-all option)
+        segment_categories=tuple(getattr(model, "segment_categories_", [])),
+        centroids=dict(model.centroids_), model=model, reused=reused,
+        id_map={theme_id: theme_id for theme_id in model.centroids_})
+
+
+def _saved_fit(ctx: RunContext, embedder, fingerprint: str | None) -> ThemeModel | None:
+    if ctx.model_dir is None or ctx.force_refit:
+        return None
+    saved = ctx.model_dir / FINGERPRINT_FILE
+    if not saved.is_file() or saved.read_text(encoding="utf-8").strip() != fingerprint:
+        return None
+    return ThemeModel.load(ctx.model_dir, embedder, with_topic_model=False)
+
+
+def _save_fit(ctx: RunContext, model: ThemeModel, fingerprint: str | None) -> None:
+    if ctx.model_dir is None or fingerprint is None:
+        return
+    saved = ctx.model_dir / FINGERPRINT_FILE
+    saved.unlink(missing_ok=True)  # a half-saved model must not look current
+    model.save(ctx.model_dir)
+    atomic_write_text(saved, fingerprint + "\n")
