@@ -98,7 +98,7 @@ class Pipeline(BaseEstimator):
                 outputs, timings = execute(ctx, stages, given)
                 self.result_ = RunResult(ctx.config, outputs, timings, ctx.corpus_dir, Path(self.out_dir),
                                          run_dir.run_id)
-                write_outputs(self.result_, "report")
+                write_outputs(self.result_, "report", run_dir.path)
         result = self.result_
         self.themes_ = list(result.themes)
         self.assignments_ = list(result.assignments)

@@ -97,13 +97,14 @@ def execute(ctx: RunContext, stages: tuple[Stage, ...], outputs: dict[str, Any] 
 
 def run(corpus_dir: str | Path, config: Config, out_dir: str | Path | None = None, *, until: str = "report",
         model_dir: str | Path | None = None, cache_dir: str | Path | None = None, labels: Any = None,
-        force_refit: bool = False, say: Say | None = None, track: Track | None = None) -> RunResult:
+        force_refit: bool = False, reuse_only: bool = False, say: Say | None = None,
+        track: Track | None = None) -> RunResult:
     """Run the stages up to the checkpoint ``until`` (ingest, embed, themes or report) over a corpus folder.
 
     Outputs go to ``out_dir`` (run.json first, report.html last) and the theme fit to ``model_dir``; either None
     writes nothing there. ``cache_dir`` is the embedding cache (default: ``config.embed.cache_dir`` when writing
     outputs, none otherwise). The saved theme fit is reused when it was fitted on exactly what it depends on;
-    ``force_refit`` fits anyway.
+    ``force_refit`` fits anyway; ``reuse_only`` never fits (an error when the saved fit is not current).
     """
     if until not in CHECKPOINTS:
         raise ValueError(f"until must be one of {', '.join(CHECKPOINTS)}")
@@ -113,7 +114,7 @@ def run(corpus_dir: str | Path, config: Config, out_dir: str | Path | None = Non
     ctx = RunContext(config=config, corpus_dir=Path(corpus_dir), out_dir=out,
                      model_dir=Path(model_dir) if model_dir is not None else None,
                      cache_dir=Path(cache_dir) if cache_dir is not None else None, labels=labels,
-                     force_refit=force_refit, say=say or (lambda message: None), track=track)
+                     force_refit=force_refit, reuse_only=reuse_only, say=say or (lambda message: None), track=track)
     stages = stages_until(CHECKPOINTS[until])
     if out is None:
         outputs, timings = execute(ctx, stages)
@@ -125,19 +126,19 @@ def run(corpus_dir: str | Path, config: Config, out_dir: str | Path | None = Non
         result = RunResult(config, outputs, timings, ctx.corpus_dir, out, run_dir.run_id)
         ctx.say("report ..." if until == "report" else "writing ...")
         start = time.perf_counter()
-        write_outputs(result, until)
+        write_outputs(result, until, run_dir.path)
         seconds = round(time.perf_counter() - start, 3)
     return dataclasses.replace(result, timings={**timings, "report" if until == "report" else "write": seconds})
 
 
-def write_outputs(result: RunResult, until: str) -> None:
-    """The files of a run stopped at ``until``: the checkpoint's tables, or (``report``) every table, the
-    codebook, manifest.json, report.md and, last, report.html."""
+def write_outputs(result: RunResult, until: str, out: Path) -> None:
+    """The files of a run stopped at ``until``, written into ``out`` (the run directory's ``path``): the
+    checkpoint's tables, or (``report``) every table, the codebook, manifest.json, report.md and, last,
+    report.html."""
     from pipeline import report
     from pipeline.analyst import save_theme_state, write_codebook
     from pipeline.analyst.stage import THEME_STATE_FILE
 
-    out = result.out_dir
     if "stable_ids" in result.outputs:
         fit = result.outputs["stable_ids"]
         save_theme_state(out / THEME_STATE_FILE, fit.themes, fit.centroids, previous=fit.previous_state)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -32,8 +33,26 @@ def test_runner_fingerprint_changes_with_what_the_fit_depends_on(change):
     assert change() != base()
 
 
-def test_runner_fingerprint_is_stable():
-    assert base() == base()
+def test_runner_fingerprint_is_the_same_in_another_process():
+    """A saved fit is found again by a later process: the fingerprint must not depend on hash randomisation, object
+    ids or the order of sets (a fresh interpreter with another PYTHONHASHSEED computes the same one)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from tests.test_runner import base; print(base())")
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True,
+                           cwd=Path(__file__).resolve().parents[1])
+    assert other.stdout.strip() == base()
+
+
+def test_runner_fingerprint_covers_package_versions(monkeypatch):
+    import pipeline.themes.stage as stage
+
+    before = base()
+    monkeypatch.setattr(stage, "package_versions", lambda names: {name: "0.0-upgraded" for name in names})
+    assert base() != before
 
 
 def test_runner_fingerprint_covers_the_theme_stage_code(monkeypatch):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from pipeline.core.records import DROPPED, KEPT, UNASSIGNED
 from pipeline.io.run_reader import load_run, read_rows, require_complete_run
@@ -36,7 +37,7 @@ def print_summary(result, out_console: Console) -> None:
     lines.append(f"outputs: {result.out_dir}")
     for line in lines:
         out_console.print(line, markup=False, highlight=False, soft_wrap=True)
-    if result.themes and "report" in result.stages_run or "themes" in result.stages_run:
+    if result.themes and "themes" in result.stages_run:
         print_themes(result, out_console)
 
 
@@ -56,7 +57,8 @@ def print_themes(result, out_console: Console) -> None:
         else:
             mapped = ""
         stability = f"{theme.stability:.2f}" + (" unstable" if theme.unstable else "")
-        table.add_row(str(theme.theme_id), theme.label, str(theme.size), stability, mapped)
+        # labels are the analyst's text: never read as Rich markup
+        table.add_row(str(theme.theme_id), Text(theme.label), str(theme.size), stability, Text(mapped))
     out_console.print(table)
 
 
@@ -79,11 +81,18 @@ def print_quotes(run_dir: Path, theme: str, n: int, include_flagged: bool, out_c
                           "many a run keeps)", markup=False, soft_wrap=True)
 
 
-def write_sample_sheet(run_dir: Path, n: int, sheet: Path | None, seed: int | None, out_console: Console) -> None:
+def write_sample_sheet(run_dir: Path, n: int | None, sheet: Path | None, seed: int | None,
+                       out_console: Console) -> None:
+    """A blind coding sheet of ``n`` segments (default: the run's ``validate.sample_size``), drawn with ``seed``
+    (default: the run's seed), so the same command on the same run draws the same sample."""
     from pipeline.analyst import sample_sheet, write_sample
+    from pipeline.io.run_reader import read_manifest
 
     themes, segments, assignments = load_run(run_dir)
-    rows = sample_sheet(segments, assignments, themes, n, random_state=42 if seed is None else seed)
+    config = read_manifest(run_dir).get("config", {})
+    n = n if n is not None else int(config.get("validate", {}).get("sample_size", 60))
+    seed = seed if seed is not None else int(config.get("seed", 42))
+    rows = sample_sheet(segments, assignments, themes, n, random_state=seed)
     paths = write_sample(run_dir / "validation", rows, assignments, segments, themes, sheet=sheet)
     out_console.print(f"coding sheet with {len(rows)} segments: {paths['sheet']}\n"
                       f"allowed codes: {paths['codes']}\n"

@@ -29,6 +29,7 @@ class RunContext:
     cache_dir: Path | None = None  # the embedding cache (embed.cache_dir); the cleaning cache sits beside it
     labels: Any = None  # an analyst's labels (LabelsFile) given directly instead of corpus_dir/labels_file
     force_refit: bool = False  # fit the themes even when the saved fit is current
+    reuse_only: bool = False  # never fit: the saved fit must be current (`pipeline report`)
     say: Say = field(default=_quiet, repr=False)
     track: Track | None = field(default=None, repr=False)
 

@@ -9,6 +9,33 @@ from pipeline.core.records import Assignment, Segment, Theme
 from pipeline.io.rundir import read_run_status
 
 
+DEFAULT_OUTPUTS = Path("outputs")
+
+
+def latest_run(root: Path = DEFAULT_OUTPUTS) -> Path:
+    """The run folder under ``root`` whose run.json says complete and finished last (what `pipeline quotes` and
+    `pipeline validate` read when no --run is given)."""
+    runs = []
+    for status_file in sorted(root.glob("*/run.json")) if root.is_dir() else []:
+        status = read_run_status(status_file.parent)
+        if status and status.get("status") == "complete":
+            runs.append((str(status.get("finished") or ""), status_file.parent.as_posix(), status_file.parent))
+    if not runs:
+        raise PipelineError(f"no completed run under {root.as_posix()}/; run `pipeline run CORPUS_DIR` first or "
+                            "pass --run", file=str(root))
+    return max(runs)[2]
+
+
+def read_manifest(run_dir: Path) -> dict:
+    """The run's manifest.json (its config, seed, counts), or {} when it has none."""
+    import json
+
+    try:
+        return json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
 def require_complete_run(run_dir: Path) -> None:
     status = read_run_status(run_dir)
     if status is None:

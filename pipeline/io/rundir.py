@@ -49,6 +49,11 @@ class RunDirectory:
         self._before: dict[Path, tuple[int, int]] = {}
 
     @property
+    def path(self) -> Path:
+        """Where this run writes its files."""
+        return self.out_dir
+
+    @property
     def status_path(self) -> Path:
         return self.out_dir / RUN_STATUS_FILE
 

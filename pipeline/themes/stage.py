@@ -50,6 +50,10 @@ def themes_stage(ctx: RunContext, clean: Cleaned, embed: Embedded, categories: C
                    if ctx.model_dir is not None else None)
     model = _saved_fit(ctx, embedder, fingerprint)
     reused = model is not None
+    if model is None and ctx.reuse_only:
+        raise PipelineError("no current theme fit to rebuild the report from: the corpus, its categories, the "
+                            "config or the code changed since the last fit (or there was none); run "
+                            "`pipeline run` instead", file=str(ctx.model_dir))
     if model is None:
         model = ThemeModel(**asdict(config.themes), random_state=config.seed)
         try:

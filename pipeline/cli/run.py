@@ -1,0 +1,71 @@
+"""`pipeline run`, `ingest`, `themes`, `report`: the stage graph up to a checkpoint over a corpus folder."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from pipeline.cli import summary
+from pipeline.cli.options import command, current, err, load, say, stdout
+
+app = typer.Typer()
+
+CORPUS = typer.Argument(..., help="Folder of survey exports (CSV, TSV, XLSX, JSONL, TXT, MD).")
+OUT = typer.Option(None, "--out", "-o", help="Output folder (default: outputs/<corpus-name>/).")
+
+
+def run_checkpoint(corpus_dir: Path, out: Optional[Path], until: str, *, force_refit: bool = False,
+                   reuse_only: bool = False):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from pipeline import runner
+
+    config = load(corpus_dir)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err, transient=True, disable=current().quiet) as bars:
+        tasks: dict[str, int] = {}
+
+        def track(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = bars.add_task(step, total=total)
+            bars.update(tasks[step], completed=done)
+
+        result = runner.run(corpus_dir, config, out or runner.default_out_dir(corpus_dir), until=until,
+                            model_dir=runner.default_model_dir(corpus_dir), force_refit=force_refit,
+                            reuse_only=reuse_only, say=say(), track=track)
+    if not current().quiet:
+        for warning in result.warnings:
+            err.print(f"warning: {warning}", markup=False, soft_wrap=True)
+    summary.print_summary(result, out_console=stdout)
+    return result
+
+
+@app.command()
+@command
+def run(corpus_dir: Path = CORPUS, out: Optional[Path] = OUT) -> None:
+    """Run every stage: ingest, clean, embed, themes, mapping, quotes, report."""
+    run_checkpoint(corpus_dir, out, "report")
+
+
+@app.command()
+@command
+def ingest(corpus_dir: Path = CORPUS, out: Optional[Path] = OUT) -> None:
+    """Read and clean the corpus; write ledger.csv and segments.csv and print the counts."""
+    run_checkpoint(corpus_dir, out, "ingest")
+
+
+@app.command()
+@command
+def themes(corpus_dir: Path = CORPUS, out: Optional[Path] = OUT) -> None:
+    """Re-fit the themes (embeddings come from the cache) and write themes.csv and assignments.csv."""
+    run_checkpoint(corpus_dir, out, "themes", force_refit=True)
+
+
+@app.command()
+@command
+def report(corpus_dir: Path = CORPUS, out: Optional[Path] = OUT) -> None:
+    """Re-apply labels.yaml and rebuild mapping, crosstab, quotes and the report from the saved theme fit.
+
+    Never re-fits: if the corpus or config changed since the fit, it says so (then use `pipeline run`)."""
+    run_checkpoint(corpus_dir, out, "report", reuse_only=True)
