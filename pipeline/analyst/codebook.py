@@ -25,6 +25,7 @@ CODEBOOK_COLUMNS = [
     "coherence", "distinctiveness", "cohesion", "weak", "weak_reason",
     *[f"typical_{i}" for i in range(1, N_TYPICAL + 1)],
     *[name for i in range(1, N_BORDERLINE + 1) for name in (f"borderline_{i}", f"borderline_{i}_vs")],
+    "memo",
 ]
 
 
@@ -49,7 +50,7 @@ def build_codebook(
             "keywords": ", ".join(theme.keywords), "category_id": theme.category_id or "",
             "category": "emergent" if theme.emergent or not theme.category_id
             else category_labels.get(theme.category_id, theme.category_id),
-            "size": theme.size, "stability": round(theme.stability, 3),
+            "size": theme.size, "stability": round(theme.stability, 3), "memo": theme.memo,
         }
         scores = quality.get(theme.theme_id, {})
         row.update({key: scores.get(key, "")

@@ -5,7 +5,7 @@ import dataclasses
 
 from pipeline.analyst.codebook import build_codebook
 from pipeline.analyst.label_quality import label_quality
-from pipeline.analyst.labels_file import LabelsFile, apply_labels, label_reassignments, load_labels
+from pipeline.analyst.labels_file import LabelsFile, analyst_codes, apply_labels, label_reassignments, load_labels
 from pipeline.analyst.stable_ids import load_theme_state, match_theme_ids, renumber
 from pipeline.core.artifacts import Categories, Cleaned, Codebook, Embedded, Labelled, Mapped, ThemeFit
 from pipeline.core.context import RunContext
@@ -40,9 +40,9 @@ def labels_stage(ctx: RunContext, stable_ids: ThemeFit, categories: Categories) 
         labels = load_labels(path) if path is not None else LabelsFile()
     themes, assignments, warnings = apply_labels(list(stable_ids.themes), list(stable_ids.assignments), labels,
                                                  list(categories.categories))
-    moves = label_reassignments(list(stable_ids.assignments), assignments)
+    moves = label_reassignments(list(stable_ids.assignments), assignments, labels)
     return Labelled(tuple(themes), tuple(assignments), tuple(stable_ids.reassignments) + tuple(moves),
-                    tuple(warnings))
+                    tuple(warnings), tuple(analyst_codes(labels, categories.categories)))
 
 
 def codebook_stage(ctx: RunContext, clean: Cleaned, embed: Embedded, labels: Labelled, mapping: Mapped,
@@ -50,6 +50,6 @@ def codebook_stage(ctx: RunContext, clean: Cleaned, embed: Embedded, labels: Lab
     themes, segments = list(mapping.themes), list(clean.segments)
     quality = label_quality(themes, list(labels.assignments), segments, embed.embeddings,
                             random_state=ctx.config.seed)
-    rows = build_codebook(themes, list(labels.assignments), segments, embed.embeddings, list(categories.categories),
-                          quality)
+    rows = build_codebook(themes, list(labels.assignments), segments, embed.embeddings,
+                          [*categories.categories, *labels.codes], quality)
     return Codebook(tuple(rows), quality)

@@ -82,12 +82,13 @@ class ThemeFit:
 
 @dataclass(frozen=True)
 class Labelled:
-    """Themes and assignments after the analyst's labels.yaml (renames, merges, noise, pins)."""
+    """Themes and assignments after the analyst's labels.yaml (renames, merges, noise, pins, recodes, splits)."""
 
     themes: tuple[Theme, ...]
     assignments: tuple[Assignment, ...]
     reassignments: tuple[Reassignment, ...]  # the fit's outlier moves plus every move the labels made
     warnings: tuple[str, ...] = ()
+    codes: tuple[Category, ...] = ()  # the analyst's codes beyond the closed list (labels.yaml ``codes:``)
 
 
 @dataclass(frozen=True)

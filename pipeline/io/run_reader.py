@@ -67,7 +67,7 @@ def load_run(run_dir: Path):
                     keywords=tuple(k.strip() for k in r["keywords"].split(";") if k.strip()),
                     size=int(r["size"]), stability=float(r["stability"] or 0), unstable=r["unstable"] == "True",
                     category_id=r["category_id"] or None, emergent=r["emergent"] == "True",
-                    definition=r["definition"], noise=r.get("noise") == "True")
+                    definition=r["definition"], noise=r.get("noise") == "True", memo=r.get("memo") or "")
               for r in read_rows(run_dir / "themes.csv")]
     segments, assignments = [], []
     for r in read_rows(run_dir / "segments.csv"):

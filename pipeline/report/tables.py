@@ -18,7 +18,7 @@ LEDGER_COLUMNS = ["answer_id", "file", "row", "respondent_id", "status", "reason
 SEGMENT_COLUMNS = ["segment_id", "answer_id", "respondent_id", "file", "row", "index", "start", "end", "text",
                    "clean_text", "theme_id", "theme_label", "weight", "secondary", "category_id", "category_score"]
 THEME_COLUMNS = ["theme_id", "label", "keywords", "size", "share", "stability", "unstable", "category_id",
-                 "category_label", "confidence", "emergent", "definition", "n_respondents", "noise"]
+                 "category_label", "confidence", "emergent", "definition", "n_respondents", "noise", "memo"]
 ASSIGNMENT_COLUMNS = ["segment_id", "answer_id", "respondent_id", "theme_id", "theme_label", "weight", "secondary"]
 REASSIGNMENT_COLUMNS = ["segment_id", "from_theme", "from_label", "to_theme", "to_label", "strategy", "score"]
 CATEGORY_MAP_COLUMNS = ["theme_id", "theme_label", "category_id", "category_label", "similarity", "keyword_overlap",
@@ -167,7 +167,8 @@ TABLES = {  # file name -> (columns, builder)
     "ledger.csv": (LEDGER_COLUMNS, lambda r: ledger_rows(r.ledger)),
     "segments.csv": (SEGMENT_COLUMNS, lambda r: segment_rows(r.segments, r.assignments, r.themes,
                                                              r.segment_categories)),
-    "themes.csv": (THEME_COLUMNS, lambda r: theme_rows(r.themes, r.segments, r.assignments, r.categories)),
+    "themes.csv": (THEME_COLUMNS, lambda r: theme_rows(r.themes, r.segments, r.assignments,
+                                                       [*r.categories, *getattr(r, "analyst_codes", ())])),
     "assignments.csv": (ASSIGNMENT_COLUMNS, lambda r: assignment_rows(r.assignments, r.segments, r.themes)),
     "reassignments.csv": (REASSIGNMENT_COLUMNS, lambda r: reassignment_rows(r.reassignments, r.themes)),
     "theme_selection.csv": (None, lambda r: list(r.theme_selection)),

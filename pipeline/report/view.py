@@ -69,8 +69,9 @@ def run_counts(result) -> dict[str, Any]:
 def build_view(result, run_id: str, generated: str) -> dict[str, Any]:
     """Everything report.md and report.html display, computed once from the run's records."""
     config = result.config
-    categories = {category.category_id: category for category in result.categories}
-    themes = theme_rows(result.themes, result.segments, result.assignments, result.categories)
+    codes = tuple(getattr(result, "analyst_codes", ()))  # labels.yaml `codes:`: they name pinned themes only
+    categories = {category.category_id: category for category in (*result.categories, *codes)}
+    themes = theme_rows(result.themes, result.segments, result.assignments, [*result.categories, *codes])
     quotes: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in quote_rows(result.quotes, result.themes):
         row["ratings_display"] = _ratings_display(row["ratings"], result.categories)
