@@ -4,13 +4,14 @@ Every file goes through ``pipeline.io.atomic``'s writers, so a crashed run never
 """
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from pipeline.core.records import (
-    UNASSIGNED, Assignment, Category, CategoryScore, CrosstabCell, LedgerEntry, Quote, Reassignment, Segment, Theme,
+    UNASSIGNED, Answer, Assignment, Category, CategoryScore, CrosstabCell, LedgerEntry, Quote, Reassignment, Segment, Theme,
 )
 from pipeline.io.atomic import write_csv
 
@@ -27,6 +28,9 @@ CROSSTAB_COLUMNS = ["theme_id", "theme_label", "category_id", "category_label", 
                     "n_without", "barrier_without", "share_with", "share_with_low", "share_with_high",
                     "share_without", "share_without_low", "share_without_high", "share_difference", "odds_ratio",
                     "p_value", "p_adjusted", "significant", "test", "small_cell"]
+# answers.csv: every answer read, whole and exactly as written, with the respondent's ratings and other structured
+# columns as JSON objects (lossless); what `pipeline serve` and `pipeline export` show beside each segment.
+ANSWER_COLUMNS = ["answer_id", "file", "row", "respondent_id", "text", "ratings", "attributes"]
 QUOTE_COLUMNS = ["theme_id", "theme_label", "rank", "segment_id", "respondent_id", "file", "row", "source", "text",
                  "centrality", "flagged", "flags", "ratings"]
 
@@ -155,6 +159,12 @@ def crosstab_rows(cells: Sequence[CrosstabCell], themes: Sequence[Theme], catego
              "significant": is_significant(cell, alpha)} for cell in cells]
 
 
+def answer_rows(answers: Sequence[Answer]) -> list[dict[str, Any]]:
+    return [{"answer_id": a.answer_id, "file": a.file, "row": a.row, "respondent_id": a.respondent_id, "text": a.text,
+             "ratings": json.dumps(dict(a.ratings), ensure_ascii=False),
+             "attributes": json.dumps(dict(a.meta), ensure_ascii=False)} for a in answers]
+
+
 def quote_rows(quotes: Sequence[Quote], themes: Sequence[Theme]) -> list[dict[str, Any]]:
     themes_by_id = {theme.theme_id: theme for theme in themes}
     return [{**as_row(quote), "theme_label": theme_label(quote.theme_id, themes_by_id),
@@ -178,6 +188,7 @@ TABLES = {  # file name -> (columns, builder)
                                                                r.config.mapping.fdr_alpha)),
     "disagreements.csv": (None, lambda r: list(r.disagreements)),
     "quotes.csv": (QUOTE_COLUMNS, lambda r: quote_rows(r.quotes, r.themes)),
+    "answers.csv": (ANSWER_COLUMNS, lambda r: answer_rows(r.answers)),
 }
 
 
