@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.workspace.conftest import HOSTILE_ANSWER, make_workspace
+from tests.workspace.survey import HOSTILE_ANSWER, make_workspace
 
 pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
