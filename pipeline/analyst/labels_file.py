@@ -231,7 +231,7 @@ def _parse_entry(theme_id: int, value: object, name: str, line: int | None) -> T
 
 def apply_labels(
     themes: Sequence[Theme], assignments: Sequence[Assignment], labels: LabelsFile, categories: Sequence[Category] = (),
-) -> tuple[list[Theme], list[Assignment], list[str]]:  # long: one pass per kind of entry, in the documented order
+) -> tuple[list[Theme], list[Assignment], list[str]]:
     """Apply splits, recodes, renames, merges, noise marks, pins, definitions and memos; returns (themes,
     assignments, warnings)."""
     where = f"{labels.path}: " if labels.path else "labels: "

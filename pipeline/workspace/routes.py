@@ -48,6 +48,7 @@ def theme_page(request: Request, theme_id: int, q: str = "", page: int = 1) -> R
                   all_themes=[t for t in view.themes if not t.noise], category=_labels(workspace).get(
                       theme.category_id or "", "emergent: not in the closed list" if theme.emergent else ""),
                   pin_choices=workspace.pin_choices(), merged_into=entry.merge_into if entry else None,
+                  rating_names=view.rating_names(),
                   size=len(view.members(theme_id)))
 
 

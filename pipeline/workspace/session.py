@@ -59,6 +59,9 @@ class RunView:
             return "unassigned"
         return next((t.label for t in self.themes if t.theme_id == theme_id), f"theme {theme_id}")
 
+    def rating_names(self) -> set[str]:
+        return {name for answer in self.answers.values() for name in answer.ratings}
+
     def facets(self) -> dict[str, list[str]]:
         """Attribute and rating columns with few enough distinct values to filter on, with those values."""
         values: dict[str, set[str]] = {}

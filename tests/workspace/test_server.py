@@ -157,3 +157,15 @@ def test_server_every_write_route_checks_the_form_token():
     assert len(writes) >= 12
     for route in writes:
         assert any(dep.dependency is check_write for dep in route.dependencies), route.path
+
+
+def test_server_cli_errors_are_one_line(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    for args in (["serve", str(tmp_path / "nowhere")], ["serve"]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert len(result.output.strip().splitlines()) == 1
