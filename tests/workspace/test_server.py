@@ -169,3 +169,19 @@ def test_server_cli_errors_are_one_line(tmp_path, monkeypatch):
         result = CliRunner().invoke(app, args)
         assert result.exit_code == 1 and "Traceback" not in result.output
         assert len(result.output.strip().splitlines()) == 1
+
+
+def test_server_themes_list_shows_the_off_list_score_only_when_themes_csv_has_it(served):
+    client = served["client"]
+    assert "Off-list score" not in client.get(f"/?token={TOKEN}").text
+    path = served["out"] / "themes.csv"
+    table = rows(path)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=[*table[0], "off_list_score"])
+        writer.writeheader()
+        writer.writerows({**row, "off_list_score": "0.8125" if k == 0 else "0.1"} for k, row in enumerate(table))
+    from pipeline.workspace.session import RunView
+
+    served["workspace"].view = RunView.load(served["out"])
+    page = client.get("/").text
+    assert "Off-list score" in page and "0.81" in page
