@@ -1,11 +1,13 @@
 """Coding the blind sample, the editors' quote picker, the audit trail and the downloads."""
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, Response
+from starlette.background import BackgroundTask
 
 from pipeline.core.errors import PipelineError
 from pipeline.io.run_reader import read_manifest
@@ -123,5 +125,6 @@ def export(request: Request, kind: str) -> Response:
     try:
         path = EXPORTERS[kind](workspace.run_dir, folder / f"{workspace.run_dir.name}.{kind}")
     except PipelineError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
         return back(request, "/", f"export failed: {exc}", error=True)
-    return FileResponse(path, filename=path.name)
+    return FileResponse(path, filename=path.name, background=BackgroundTask(shutil.rmtree, folder, True))

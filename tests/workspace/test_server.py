@@ -185,3 +185,12 @@ def test_server_themes_list_shows_the_off_list_score_only_when_themes_csv_has_it
     served["workspace"].view = RunView.load(served["out"])
     page = client.get("/").text
     assert "Off-list score" in page and "0.81" in page
+
+
+@pytest.mark.parametrize("kind, magic", [("qdpx", b"PK"), ("xlsx", b"PK"), ("qdc", b"<?xml")])
+def test_server_downloads_each_export(served, kind, magic):
+    response = served["client"].get(f"/export/{kind}", params={"token": TOKEN})
+    assert response.status_code == 200 and response.content.startswith(magic)
+    assert f'filename="corpus.{kind}"' in response.headers["content-disposition"]
+    assert served["client"].get(f"/export/{kind}").status_code == 200  # the cookie set above
+    assert TestClient(served["client"].app, base_url="http://127.0.0.1").get(f"/export/{kind}").status_code == 403
