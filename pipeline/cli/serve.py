@@ -29,7 +29,7 @@ def serve(run_dir: Optional[Path] = typer.Argument(None, help="A completed run's
     from pipeline import runner
     from pipeline.io.run_reader import latest_run, require_complete_run
     from pipeline.workspace import Workspace
-    from pipeline.workspace.server import build, is_loopback
+    from pipeline.workspace.server import build, is_loopback, serve_until_interrupted
     from pipeline.workspace.session import corpus_of
 
     run_dir = run_dir or latest_run()
@@ -41,10 +41,14 @@ def serve(run_dir: Optional[Path] = typer.Argument(None, help="A completed run's
     if not is_loopback(host):
         err.print(f"warning: listening on {host}: anyone who can reach this machine and has the URL can read and "
                   "edit the answers", markup=False, soft_wrap=True)
-    stdout.print(f"workspace for {run_dir} (corpus {corpus}), edits signed '{workspace.who}'\n"
-                 f"open: {running.url}\n(Ctrl+C stops the server)", markup=False, soft_wrap=True)
-    if open_browser:
-        import webbrowser
 
-        webbrowser.open(running.url)
-    running.server.run()
+    def ready() -> None:
+        stdout.print(f"workspace for {run_dir} (corpus {corpus}), edits signed '{workspace.who}'\n"
+                     f"open: {running.url}\n(Ctrl+C stops the server)", markup=False, soft_wrap=True)
+        if open_browser:
+            import webbrowser
+
+            webbrowser.open(running.url)
+
+    serve_until_interrupted(running, ready)
+    stdout.print("workspace stopped", markup=False)

@@ -64,9 +64,23 @@ def build(workspace: Workspace, host: str = DEFAULT_HOST, port: int = DEFAULT_PO
     return Running(f"{base}/?token={token}", base, token, uvicorn.Server(config))
 
 
+def serve_until_interrupted(running: Running, ready) -> None:
+    """Run the server (in a thread, so ``ready()`` is called only once it accepts connections) until Ctrl+C."""
+    _start(running)
+    try:
+        ready()
+        while running.thread.is_alive():
+            running.thread.join(timeout=0.5)
+    except KeyboardInterrupt:
+        running.stop()
+
+
 def start_in_thread(workspace: Workspace, host: str = DEFAULT_HOST, port: int = 0) -> Running:
     """The server running in a daemon thread (``.stop()`` ends it); returns once it accepts connections."""
-    running = build(workspace, host, port)
+    return _start(build(workspace, host, port))
+
+
+def _start(running: Running) -> Running:
     running.thread = threading.Thread(target=running.server.run, daemon=True)
     running.thread.start()
     deadline = time.monotonic() + 30
