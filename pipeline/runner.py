@@ -190,7 +190,7 @@ def fit_fingerprint(config: Config, embedder_name: str, segments: list[Segment],
 
     from pipeline.io.stage_cache import code_digest
 
-    digest = hashlib.sha256(json.dumps({"themes": asdict(config.themes), "seed": config.seed,
+    digest = hashlib.sha256(json.dumps({"themes": config.themes.model_dump(), "seed": config.seed,
                                         "model": embedder_name,
                                         "categories": [asdict(c) for c in categories or []],
                                         "code": code_digest(THEME_CODE)},
@@ -201,8 +201,6 @@ def fit_fingerprint(config: Config, embedder_name: str, segments: list[Segment],
 
 
 def _themes(result: RunResult, config: Config, model_dir: Path, force_refit: bool, say: Progress) -> None:
-    from dataclasses import asdict
-
     from pipeline import analyst as validate
     from pipeline.io.atomic import atomic_write_text
     from pipeline.themes import ThemeModel
@@ -219,7 +217,7 @@ def _themes(result: RunResult, config: Config, model_dir: Path, force_refit: boo
             model = ThemeModel.load(model_dir, embedder, with_topic_model=False)
             result.theme_model_reused = True
         if model is None:
-            model = ThemeModel(**asdict(config.themes), random_state=config.seed)
+            model = ThemeModel(**config.themes.model_dump(), random_state=config.seed)
             try:
                 model.fit(texts, result.embeddings, embedder, categories=result.categories, segment_ids=segment_ids)
             except PipelineError as exc:

@@ -179,12 +179,10 @@ def test_themes_bad_parameters_raise_config_error(fake, bad):
 
 
 def test_themes_config_fields_match_parameters():
-    from dataclasses import asdict
-
     from pipeline.core.config import ThemesConfig
 
-    model = ThemeModel(**asdict(ThemesConfig()), random_state=1)
-    assert set(model.get_params()) == set(asdict(ThemesConfig())) | {"random_state"}
+    model = ThemeModel(**ThemesConfig().model_dump(), random_state=1)
+    assert set(model.get_params()) == set(ThemesConfig.model_fields) | {"random_state"}
 
 
 def test_themes_init_stores_params_only():
