@@ -54,15 +54,19 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Annotated
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from pydantic import Field
 
 from pipeline.categories import (
     OFF_TOPIC_SENTENCES, CategoryItems, content_lemmas, core_items, corpus_baseline, embed_categories, is_residual,
     item_similarity, keyword_overlap, off_topic_floor, topical,
 )
-from pipeline.core.errors import ConfigError, PipelineError
+from pipeline.core.config import Int, MappingConfig, Seed
+from pipeline.core.errors import PipelineError
+from pipeline.core.params import ParameterConstraints, check_parameters
 from pipeline.core.records import UNASSIGNED, Assignment, Category, CategoryScore, Theme
 
 def _check_aligned(assignments: Sequence[Assignment], embeddings: np.ndarray) -> None:
@@ -90,6 +94,11 @@ class CategoryMapper(BaseEstimator):
         Seeds the bootstrap resampling.
     """
 
+    # the ranges of the parameters that mirror [mapping] are MappingConfig's fields
+    _parameter_constraints = ParameterConstraints(
+        MappingConfig, names=("keyword_weight", "emergent_threshold", "min_elevation", "min_support"),
+        n_bootstrap=Annotated[Int, Field(ge=1)], random_state=Seed)
+
     def __init__(self, keyword_weight: float = 0.25, emergent_threshold: float | None = None,
                  min_elevation: float = 0.5, min_support: float = 0.8, n_bootstrap: int = 200, random_state: int = 0):
         self.keyword_weight = keyword_weight
@@ -107,8 +116,7 @@ class CategoryMapper(BaseEstimator):
         ``theme_texts[theme_id]`` (e.g. representative documents), when given, is embedded and used instead. A
         theme with neither is represented by its label and keywords.
         """
-        if not 0.0 <= self.keyword_weight <= 1.0:
-            raise ConfigError(f"mapping.keyword_weight must be in [0, 1], got {self.keyword_weight}")
+        check_parameters(self)
         embeddings = np.asarray(embeddings, dtype=np.float32)
         _check_aligned(assignments, embeddings)
         all_themes = list(themes)

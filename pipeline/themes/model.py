@@ -70,15 +70,16 @@ import time
 import warnings
 from dataclasses import asdict
 from pathlib import Path
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
 from pipeline.categories import CategoryCoder, LemmaAnalyzer, category_similarity, claim_segments, topical
-from pipeline.core.errors import ConfigError, PipelineError
+from pipeline.core.config import Seed, ThemesConfig
+from pipeline.core.errors import PipelineError
+from pipeline.core.params import ParameterConstraints, check_parameters
 from pipeline.core.records import UNASSIGNED, Assignment, Category, Reassignment, Theme
-from pipeline.core.registry import CLUSTERERS
 from pipeline.core.vectors import unit_rows
 from pipeline.embed import MemoEmbedder
 from pipeline.io.atomic import atomic_write_text
@@ -88,8 +89,6 @@ from pipeline.themes.coded import coded_partition
 
 
 DEFAULT_STOP_WORDS = ("nhs", "ccg", "ccgs", "stp", "stps", "barrier", "barriers")
-OUTLIER_STRATEGIES = ("embeddings", "c-tf-idf", "distributions")
-CATEGORY_THEMES = ("coded", "clustered")
 SECONDARY_TEMPERATURE = 0.05
 
 def _seeds(random_state: int | None, n: int) -> list[int]:
@@ -97,7 +96,13 @@ def _seeds(random_state: int | None, n: int) -> list[int]:
 
 
 class ThemeModel(BaseEstimator):
-    """Themes from segment embeddings; see the module docstring for the method. Parameters mirror ThemesConfig."""
+    """Themes from segment embeddings; see the module docstring for the method. Parameters mirror ThemesConfig.
+
+    ``fit`` checks the parameters against ``_parameter_constraints``, which are ThemesConfig's fields (one
+    declaration of every range and allowed value), and raises ParameterError naming the parameter.
+    """
+
+    _parameter_constraints = ParameterConstraints(ThemesConfig, random_state=Optional[Seed])
 
     def __init__(self, cluster_model: str = "auto", n_themes: int | None = None, min_themes: int = 4,
                  max_themes: int = 30, n_seeds: int = 5, unstable_below: float = 0.6, min_segments: int = 12,
@@ -134,7 +139,7 @@ class ThemeModel(BaseEstimator):
         if X.ndim != 2 or len(X) != len(texts):
             raise ValueError(f"embeddings must have one row per text: {X.shape} for {len(texts)} texts")
         X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
-        self._check_params()
+        check_parameters(self)
         n_distinct = len(set(texts))
         if n_distinct < self.min_segments:
             raise PipelineError(f"too little text to find themes: {n_distinct} distinct segments, need at least "
@@ -234,19 +239,6 @@ class ThemeModel(BaseEstimator):
         self._train_index = {_key(text): i for i, text in reversed(list(enumerate(texts)))}
         self.timings_["assign"] = time.perf_counter() - t0
         return self
-
-    def _check_params(self) -> None:
-        if self.cluster_model != "auto" and self.cluster_model not in CLUSTERERS:
-            raise ConfigError(f"themes.cluster_model must be auto or one of {', '.join(CLUSTERERS)}, "
-                              f"got {self.cluster_model!r}")
-        if self.outlier_strategy not in OUTLIER_STRATEGIES:
-            raise ConfigError(f"themes.outlier_strategy must be one of {', '.join(OUTLIER_STRATEGIES)}, "
-                              f"got {self.outlier_strategy!r}")
-        if self.category_themes not in CATEGORY_THEMES:
-            raise ConfigError(f"themes.category_themes must be one of {', '.join(CATEGORY_THEMES)}, "
-                              f"got {self.category_themes!r}")
-        if self.n_seeds < 1 or not 2 <= self.min_themes <= self.max_themes:
-            raise ConfigError("themes.n_seeds must be >= 1 and 2 <= themes.min_themes <= themes.max_themes")
 
     def _code(self, X, consensus, labelings, medoid, n_seeded, categories, embedder):
         """Category themes from the per-segment coder, emergent themes from off-list clusters (``pipeline.coding``)."""
