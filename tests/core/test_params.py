@@ -80,6 +80,7 @@ def test_params_every_parameter_has_a_constraint(estimator):
 def test_params_theme_model_defaults_are_themes_config_defaults():
     params = ThemeModel().get_params()
     params.pop("random_state")
+    params["stop_words"] = list(params["stop_words"])  # a tuple default: immutable, as scikit-learn expects
     assert params == ThemesConfig().model_dump()
 
 
