@@ -8,7 +8,7 @@ accepted for a float), values out of range. The failure is a one-line :class:`Co
 dotted key, the value given and what is allowed, e.g.
 ``corpus/pipeline.toml: themes.outlier_strategy must be one of embeddings, c-tf-idf, distributions, got 'nearest'``.
 
-The same fields are the documentation (``config_reference()``, docs/config.md: ``python -m pipeline.core.config >
+The same fields are the documentation (``pipeline.core.config_docs``: ``python -m pipeline.core.config_docs >
 docs/config.md``) and the parameter constraints of the estimators that take them as keywords
 (:mod:`pipeline.core.params`).
 """
@@ -29,34 +29,7 @@ from pipeline.core.fields import (  # noqa: F401 -- the value types are also for
     SEED_MAX, Accepts, Bool, Float, Int, Seed, Share, Similarity, Str, StrList, as_list, config_error, describe,
     field_spec, section_model,
 )
-
-DEFAULT_ACRONYMS: dict[str, str] = {
-    "NHSE": "NHS England",
-    "NHSI": "NHS Improvement",
-    "CCG": "clinical commissioning group",
-    "CCGs": "clinical commissioning groups",
-    "STP": "sustainability and transformation plan",
-    "STPs": "sustainability and transformation plans",
-    "OD": "organisational development",
-    "LA": "local authority",
-    "LAs": "local authorities",
-    "GP": "general practitioner",
-    "GPs": "general practitioners",
-    "A&E": "accident and emergency",
-    "ACO": "accountable care organisation",
-    "FT": "foundation trust",
-    "FTs": "foundation trusts",
-    "HWB": "health and wellbeing board",
-    "CQC": "Care Quality Commission",
-    "PbR": "payment by results",
-    "QIPP": "quality, innovation, productivity and prevention",
-}
-
-DEFAULT_NON_ANSWERS: list[str] = [
-    "n/a", "na", "n.a.", "none", "nothing", "no", "nil", "-", "--", ".", "?", "see above", "as above",
-    "no comment", "no comments", "not applicable", "don't know", "dont know", "dk", "nothing to add",
-    "nothing further", "nothing else", "none that i can think of", "not sure", "no other barriers", "x",
-]
+from pipeline.core.defaults import DEFAULT_ACRONYMS, DEFAULT_NON_ANSWERS  # noqa: F401 -- re-exported
 
 def _regex(pattern: str) -> str:
     try:
@@ -406,26 +379,3 @@ def load_config(path: str | Path | None = None, overrides: Mapping[str, Any] | N
         config = _validated(data, file=str(path))
     nested = _nested(overrides)
     return _validated(_merged(config.model_dump(), nested, Config), file=None) if nested else config
-
-
-# ---------------------------------------------------------------- the reference (docs/config.md)
-
-def config_reference(config: Config | None = None) -> str:
-    """Every table and key of pipeline.toml as commented TOML: description, what it accepts, default, value.
-
-    With ``config`` the keys are set to its values (the defaults otherwise); the text loads back as that config.
-    """
-    from pipeline.core.config_docs import render_reference
-
-    return render_reference(config)
-
-
-def config_markdown() -> str:
-    """docs/config.md: the reference wrapped in a short page."""
-    from pipeline.core.config_docs import render_markdown
-
-    return render_markdown()
-
-
-if __name__ == "__main__":
-    print(config_markdown(), end="")

@@ -1,5 +1,5 @@
 """The config reference: every table and key of pipeline.toml as commented TOML, rendered from the config model
-(what docs/config.md holds; ``python -m pipeline.core.config > docs/config.md`` writes it)."""
+(what docs/config.md holds; ``python -m pipeline.core.config_docs > docs/config.md`` writes it)."""
 from __future__ import annotations
 
 import json
@@ -92,6 +92,23 @@ def render_markdown() -> str:
             "A run reads `<corpus>/pipeline.toml` (or the file given with `--config`); every key is optional and\n"
             "command-line flags override the file. A bad value stops the run before any work, with one line naming\n"
             "the file, the key, the value and what is allowed. This page is generated from the config model\n"
-            "(`pipeline/core/config.py`) by `python -m pipeline.core.config > docs/config.md`, and a test checks that\n"
+            "(`pipeline/core/config.py`) by `python -m pipeline.core.config_docs > docs/config.md`, and a test checks that\n"
             "it is current. `corpus/pipeline.toml` is a worked example for the sample corpus.\n\n"
             "```toml\n" + render_reference() + "```\n")
+
+
+def config_reference(config: Config | None = None) -> str:
+    """Every table and key of pipeline.toml as commented TOML: description, what it accepts, default, value.
+
+    With ``config`` the keys are set to its values (the defaults otherwise); the text loads back as that config.
+    """
+    return render_reference(config)
+
+
+def config_markdown() -> str:
+    """docs/config.md: the reference wrapped in a short page."""
+    return render_markdown()
+
+
+if __name__ == "__main__":
+    print(config_markdown(), end="")

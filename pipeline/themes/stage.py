@@ -21,8 +21,9 @@ from pipeline.io.stage_cache import code_digest
 from pipeline.themes.model import ThemeModel
 
 # the modules whose code decides a theme fit: a changed version of any of them refits instead of reusing
-THEME_CODE = ("pipeline.themes.model", "pipeline.themes.coded", "pipeline.themes.clusters",
-              "pipeline.themes.bertopic_adapter", "pipeline.categories.zeroshot", "pipeline.categories.coder",
+THEME_CODE = ("pipeline.themes.model", "pipeline.themes.partition", "pipeline.themes.coded",
+              "pipeline.themes.clusters", "pipeline.themes.representation", "pipeline.themes.naming",
+              "pipeline.themes.persist", "pipeline.themes.bertopic_adapter", "pipeline.categories.zeroshot", "pipeline.categories.coder",
               "pipeline.categories.offlist", "pipeline.categories.items", "pipeline.categories.lemmas",
               "pipeline.categories.residual", "pipeline.categories.null_texts")
 FINGERPRINT_FILE = "fingerprint.txt"

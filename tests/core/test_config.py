@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline.core.config_docs import config_markdown, config_reference
 from pipeline.core.config import (
-    SECTIONS, CleanConfig, Config, ThemesConfig, config_markdown, config_reference, load_config,
+    SECTIONS, CleanConfig, Config, ThemesConfig, load_config,
 )
 from pipeline.core.config_docs import toml_value
 from pipeline.core.errors import ConfigError
