@@ -1,4 +1,4 @@
-"""Map themes onto the survey's closed categories, flag themes no category describes, and code segments.
+"""Map themes onto the survey's closed categories, and flag the themes no category describes (emergent).
 
 How a category is represented (the label-free design that measured best in docs/evaluation notes): a set of
 *items*, each one embedding:
