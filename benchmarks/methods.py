@@ -12,7 +12,7 @@ import inspect
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -90,7 +90,7 @@ def map_partition(context: Context, labels: Sequence[int], keywords: dict[int, l
 def _config_kwargs(config: Any, estimator: type) -> dict[str, Any]:
     """The product's config defaults that ``estimator`` takes, as the runner passes them."""
     accepted = inspect.signature(estimator.__init__).parameters
-    return {key: value for key, value in asdict(config).items() if key in accepted and key != "random_state"}
+    return {key: value for key, value in config.model_dump().items() if key in accepted and key != "random_state"}
 
 
 def _timed(function: Callable[[], Any]) -> tuple[Any, float]:

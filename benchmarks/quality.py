@@ -326,11 +326,9 @@ def machine() -> dict[str, Any]:
 def parse_theme_options(items: list[str]) -> dict[str, Any]:
     """``["key=value", ...]`` -> ``{key: value}`` with TOML values, checked against ThemesConfig's fields."""
     import tomllib
-    from dataclasses import fields
-
     from pipeline.core.config import ThemesConfig
 
-    known = {f.name for f in fields(ThemesConfig)}
+    known = set(ThemesConfig.model_fields)
     options: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")

@@ -228,6 +228,5 @@ def _corpus_labels(ctx: RunContext):
 
 
 def _with_seed(config: Config, seed: int) -> Config:
-    """A copy of ``config`` with another seed (the caller's config object is never changed)."""
-    copy = getattr(config, "model_copy", None)
-    return copy(update={"seed": seed}) if copy is not None else dataclasses.replace(config, seed=seed)
+    """A copy of ``config`` with another seed, validated (the caller's config object is never changed)."""
+    return Config.model_validate({**config.model_dump(), "seed": seed})

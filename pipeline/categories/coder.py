@@ -2,12 +2,18 @@
 in ../shared/evaluation.md): max-over-items cosine, then self-training rounds."""
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 
 from pipeline.categories.items import embed_categories, item_similarity
-from pipeline.core.errors import ConfigError, PipelineError
+from pydantic import Field
+
+from pipeline.core.config import Float, Int, Seed
+from pipeline.core.errors import PipelineError
+from pipeline.core.params import ParameterConstraints, check_parameters
 from pipeline.core.records import Category
 
 
@@ -34,6 +40,9 @@ class CategoryCoder(BaseEstimator):
         would train on. The theme stage keeps these in their category even inside an off-list cluster.
     """
 
+    _parameter_constraints = ParameterConstraints(n_self_training=Annotated[Int, Field(ge=0)],
+                                                  keep_share=Annotated[Float, Field(gt=0, le=1)], random_state=Seed)
+
     def __init__(self, n_self_training: int = 2, keep_share: float = 0.3, random_state: int = 0):
         self.n_self_training = n_self_training
         self.keep_share = keep_share
@@ -42,8 +51,7 @@ class CategoryCoder(BaseEstimator):
     def fit(self, embeddings: np.ndarray, categories: list[Category], embedder) -> CategoryCoder:
         if not categories:
             raise PipelineError("category coding needs at least one category (categories.yaml is empty or missing)")
-        if not 0.0 < self.keep_share <= 1.0:
-            raise ConfigError(f"keep_share must be in (0, 1], got {self.keep_share}")
+        check_parameters(self)
         embeddings = np.asarray(embeddings, dtype=np.float32)
         items = embed_categories(categories, embedder)
         self.similarity_ = item_similarity(embeddings, items) if len(embeddings) else np.zeros((0, len(categories)))

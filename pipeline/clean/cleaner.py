@@ -22,7 +22,7 @@ from pipeline.clean.normalize import (
 )
 from pipeline.clean.segment import layout_items, segment_spans, sentence_spans
 from pipeline.core.config import CleanConfig
-from pipeline.core.errors import ConfigError, PipelineError
+from pipeline.core.errors import PipelineError
 from pipeline.core.records import DROPPED, KEPT, Answer, LedgerEntry, Segment
 
 @dataclass(frozen=True)
@@ -49,23 +49,6 @@ class Cleaner:
     def __init__(self, config: CleanConfig | None = None):
         self.config = config
 
-    def _check_config(self) -> CleanConfig:
-        config = self.config if self.config is not None else CleanConfig()
-        rules = [
-            (0.0 < config.near_duplicate_threshold <= 1.0, "clean.near_duplicate_threshold must be in (0, 1]"),
-            (config.min_chars >= 0, "clean.min_chars must not be negative"),
-            (config.language_min_chars >= 0, "clean.language_min_chars must not be negative"),
-            (0.0 < config.language_confidence <= 1.0, "clean.language_confidence must be in (0, 1]"),
-            (config.segment_min_chars >= 0, "clean.segment_min_chars must not be negative"),
-            (config.max_sentences_per_segment >= 1, "clean.max_sentences_per_segment must be at least 1"),
-            (all(isinstance(k, str) and k.strip() and isinstance(v, str) for k, v in config.acronyms.items()),
-             "clean.acronyms must map non-empty acronyms to text"),
-        ]
-        for ok, message in rules:
-            if not ok:
-                raise ConfigError(message)
-        return config
-
     def _build_nlp(self, config: CleanConfig, warnings: list[str]) -> Any:
         if getattr(self, "nlp_", None) is not None:
             return self.nlp_
@@ -87,7 +70,7 @@ class Cleaner:
 
     def transform(self, answers: Sequence[Answer]) -> CleanResult:
         """Segments of the kept answers and one ledger entry per answer, both in input order."""
-        config = self._check_config()
+        config = CleanConfig.ensure(self.config)  # the model's rules, re-checked in case it was changed in place
         answers = list(answers)
         _check_answers(answers)
         warnings: list[str] = []

@@ -8,8 +8,6 @@ import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 
-from pipeline.core.errors import ConfigError
-
 
 # Lines that are never part of an answer. Matched (case-insensitively) against a whole line, marker removed.
 DEFAULT_BOILERPLATE: tuple[str, ...] = (
@@ -114,11 +112,5 @@ def mask_layout(text: str) -> str:
 
 
 def compile_boilerplate(patterns: Sequence[str]) -> list[re.Pattern[str]]:
-    """Compile the default boilerplate regexes plus ``patterns``; a bad regex is a ConfigError naming it."""
-    compiled = [re.compile(p, re.IGNORECASE) for p in DEFAULT_BOILERPLATE]
-    for i, pattern in enumerate(patterns):
-        try:
-            compiled.append(re.compile(pattern, re.IGNORECASE))
-        except re.error as exc:
-            raise ConfigError(f"clean.boilerplate[{i}] is not a valid regex ({exc}): {pattern!r}") from None
-    return compiled
+    """Compile the default boilerplate regexes plus ``patterns`` (CleanConfig has checked that they compile)."""
+    return [re.compile(p, re.IGNORECASE) for p in (*DEFAULT_BOILERPLATE, *patterns)]

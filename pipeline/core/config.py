@@ -1,238 +1,334 @@
-"""One config tree with documented defaults, read from ``<corpus>/pipeline.toml`` and overridden by flags.
+"""One validated config tree, read from ``<corpus>/pipeline.toml`` and overridden by flags.
 
-Every field's comment is its documentation; ``corpus/pipeline.toml`` repeats them for users. Unknown keys and
-wrong types are rejected when the file is loaded, naming the key.
+``Config`` and its sections are pydantic models. Every default, range and allowed value is declared once, on its
+field, with the field's documentation as its ``description``; rules across fields are model validators. The checks
+run whenever a config is built, loaded or assigned to, so a bad value fails before any work is done: unknown keys
+(``extra="forbid"``), wrong types (strict: a string is never read as a number, a bool never as a number; an int is
+accepted for a float), values out of range. The failure is a one-line :class:`ConfigError` naming the file, the
+dotted key, the value given and what is allowed, e.g.
+``corpus/pipeline.toml: themes.outlier_strategy must be one of embeddings, c-tf-idf, distributions, got 'nearest'``.
+
+The same fields are the documentation (``pipeline.core.config_docs``: ``python -m pipeline.core.config_docs >
+docs/config.md``) and the parameter constraints of the estimators that take them as keywords
+(:mod:`pipeline.core.params`).
 """
 from __future__ import annotations
 
-import dataclasses
+import codecs
+import re
 import tomllib
-import types
-import typing
-from dataclasses import dataclass, field
+import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal, Optional
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from pipeline.core.errors import ConfigError
+from pipeline.core.fields import (  # noqa: F401 -- the value types are also for the estimators' own parameters
+    SEED_MAX, Accepts, Bool, Float, Int, Seed, Share, Similarity, Str, StrList, as_list, config_error, describe,
+    field_spec, section_model,
+)
+from pipeline.core.defaults import DEFAULT_ACRONYMS, DEFAULT_NON_ANSWERS  # noqa: F401 -- re-exported
 
-DEFAULT_ACRONYMS: dict[str, str] = {
-    "NHSE": "NHS England",
-    "NHSI": "NHS Improvement",
-    "CCG": "clinical commissioning group",
-    "CCGs": "clinical commissioning groups",
-    "STP": "sustainability and transformation plan",
-    "STPs": "sustainability and transformation plans",
-    "OD": "organisational development",
-    "LA": "local authority",
-    "LAs": "local authorities",
-    "GP": "general practitioner",
-    "GPs": "general practitioners",
-    "A&E": "accident and emergency",
-    "ACO": "accountable care organisation",
-    "FT": "foundation trust",
-    "FTs": "foundation trusts",
-    "HWB": "health and wellbeing board",
-    "CQC": "Care Quality Commission",
-    "PbR": "payment by results",
-    "QIPP": "quality, innovation, productivity and prevention",
-}
-
-DEFAULT_NON_ANSWERS: list[str] = [
-    "n/a", "na", "n.a.", "none", "nothing", "no", "nil", "-", "--", ".", "?", "see above", "as above",
-    "no comment", "no comments", "not applicable", "don't know", "dont know", "dk", "nothing to add",
-    "nothing further", "nothing else", "none that i can think of", "not sure", "no other barriers", "x",
-]
+def _regex(pattern: str) -> str:
+    try:
+        re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise ValueError(f"must be a valid regular expression ({exc}), got {pattern!r}") from None
+    return pattern
 
 
-@dataclass
-class IngestConfig:
-    text_column: str | None = None  # column holding the free text; None = auto-detect (longest text column)
-    id_column: str | None = None  # respondent id column; None = auto-detect ("respondent_id", "id", ...)
-    rating_columns: list[str] = field(default_factory=list)  # extra rating columns beyond categories.yaml's
-    encoding: str | None = None  # None = detect (utf-8, utf-8-sig, cp1252, latin-1)
-    max_chars: int = 20_000  # answers longer than this are dropped as "too-long" (a pasted document, not an answer)
-    txt_mode: str = "auto"  # TXT/MD: "line" (one answer per line), "block" (blank-line separated), "auto"
+def _encoding(name: str) -> str:
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        raise ValueError(f"must be an encoding Python knows, such as utf-8, cp1252 or latin-1, got {name!r}") from None
+    return name
 
 
-@dataclass
-class CleanConfig:
-    acronyms: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ACRONYMS))  # expanded in embedded text only
-    non_answers: list[str] = field(default_factory=lambda: list(DEFAULT_NON_ANSWERS))  # whole-answer non-answers
-    boilerplate: list[str] = field(default_factory=list)  # extra regexes for lines to strip (signatures, disclaimers)
-    near_duplicate_threshold: float = 0.9  # character-shingle Jaccard at or above which two answers are near-duplicates
-    min_chars: int = 3  # answers shorter than this after cleaning are non-answers
-    language: str = "en"  # answers detected as another language are set aside as "non-english"
-    language_min_chars: int = 40  # shorter answers are too short to judge their language, so they are kept
-    language_confidence: float = 0.9  # py3langid probability needed before an answer is set aside as another language
-    spacy_model: str | None = None  # a trained spaCy pipeline name if installed; None = blank("en") + lookup lemmas
-    segment_min_chars: int = 25  # a sentence shorter than this is joined to its neighbour rather than made a segment
-    max_sentences_per_segment: int = 2  # unbulleted paragraphs are split into groups of this many sentences
+def _language(code: str) -> str:
+    if code and not re.fullmatch(r"[a-z]{2,3}", code):
+        raise ValueError(f'must be a lower-case ISO 639 language code such as "en" or "de", or "" for any language, '
+                         f"got {code!r}")
+    return code
 
 
-@dataclass
-class EmbedConfig:
-    model: str = "minilm-local.v1"  # registry name, or a path to a local sentence-transformers model folder
-    batch_size: int = 32  # 32 beats 128 on 2 CPU cores
-    cache_dir: str = "outputs/.cache/embeddings"  # content-addressed embedding cache (relative to the working dir)
-    device: str = "cpu"
+def _acronyms(table: dict[str, str]) -> dict[str, str]:
+    for key in table:
+        if not key.strip():
+            raise ValueError(f"must map non-empty acronyms to their expansions, got {key!r}")
+    return table
 
 
-@dataclass
-class ThemesConfig:
-    cluster_model: str = "auto"  # "auto" (= seeded-kmeans.v1), "kmeans.v1", "agglomerative.v1" or "hdbscan.v1"
-    n_themes: int | None = None  # fix the number of themes; None = choose by the stated criterion
-    min_themes: int = 4  # floor on the number of themes considered
-    max_themes: int = 30  # ceiling on the number of themes considered
-    n_seeds: int = 5  # fits with different seeds used for consensus and per-theme stability
-    unstable_below: float = 0.6  # themes whose stability is below this are flagged unstable
-    min_segments: int = 12  # fewer kept segments than this is "too little text" to theme
-    zeroshot: bool = True  # use categories.yaml as BERTopic zero-shot topics when a categories file is given
-    zeroshot_min_similarity: float | None = None  # None = calibrate for the embedding model in use
-    category_themes: str = "coded"  # "coded": each segment joins its own category's theme unless its cluster is off the closed list (emergent); "clustered": category themes are the seeded clusters
-    confident_never_emergent: bool = True  # "coded": segments the coder is most sure of (its self-training set) stay in their category's theme even inside an off-list cluster
-    off_list_elevation: float = 0.5  # "coded": a cluster is off the list when its similarity to its best category stands fewer corpus SDs than this above the corpus as a whole (as mapping.min_elevation)
-    outlier_strategy: str = "embeddings"  # BERTopic reduce_outliers strategy
-    outlier_threshold: float = 0.0  # minimum similarity for an outlier to be reassigned
-    secondary_min_weight: float = 0.15  # secondary themes below this weight are not recorded
-    n_keywords: int = 10
-    stop_words: list[str] = field(default_factory=lambda: ["nhs", "ccg", "ccgs", "stp", "stps", "barrier", "barriers"])
+# ---------------------------------------------------------------- sections
 
+class _Section(BaseModel):
+    """A config table: strict, closed (unknown keys are errors), validated on construction and assignment.
 
-@dataclass
-class MappingConfig:
-    emergent_threshold: float | None = None  # fixed score below which a theme is emergent; None = calibrate on the corpus
-    min_elevation: float = 0.5  # calibrated mode: a theme maps only if this many corpus SDs more similar to the category than the corpus
-    min_support: float = 0.8  # calibrated mode: a theme maps only if its best category stays best in this share of bootstrap resamples
-    keyword_weight: float = 0.25  # weight of keyword overlap against semantic similarity in the theme->category score
-    barrier_values: list[str] = field(default_factory=lambda: ["major barrier", "small barrier"])  # ratings meaning "a barrier"
-    fdr_alpha: float = 0.05  # Benjamini-Hochberg false-discovery rate for the crosstab tests
-    min_cell: int = 5  # expected cell counts below this are flagged as small cells (and use Fisher's exact test)
-    unrated_values: list[str] = field(default_factory=lambda: ["don't know", "dont know", "not sure", "n/a", "na", "not applicable"])  # ratings counted as blank (not rated)
-    major_barrier_values: list[str] = field(default_factory=lambda: ["major barrier"])  # ratings meaning "a major barrier" (disagreements.csv)
+    Building one with a bad value raises :class:`ConfigError` (never a pydantic ``ValidationError``), naming the
+    dotted key; ``section`` is the table's name in pipeline.toml. (Pydantic calls a custom ``__init__`` for a
+    nested table too, so a bad ``[themes]`` value surfaces as the ConfigError of ``ThemesConfig.__init__``.)
+    """
 
+    model_config = ConfigDict(extra="forbid", strict=True, validate_assignment=True, allow_inf_nan=False)
+    section: ClassVar[str] = ""
 
-@dataclass
-class QuotesConfig:
-    per_theme: int = 5
-    min_chars: int = 40
-    max_chars: int = 320
-    diversity: float = 0.5  # MMR trade-off: 0 = most central only, 1 = most diverse only
-    identifying_terms: list[str] = field(default_factory=list)  # organisation/place names that identify a respondent
-
-
-@dataclass
-class ReportConfig:
-    title: str = "Free-text themes"
-    top_keywords: int = 8
-
-
-@dataclass
-class ValidateConfig:
-    sample_size: int = 60
-
-
-@dataclass
-class Config:
-    seed: int = 42  # seeds every random component
-    categories_file: str = "categories.yaml"  # relative to the corpus folder; missing = themes only
-    labels_file: str = "labels.yaml"  # analyst's renames/merges, relative to the corpus folder
-    ingest: IngestConfig = field(default_factory=IngestConfig)
-    clean: CleanConfig = field(default_factory=CleanConfig)
-    embed: EmbedConfig = field(default_factory=EmbedConfig)
-    themes: ThemesConfig = field(default_factory=ThemesConfig)
-    mapping: MappingConfig = field(default_factory=MappingConfig)
-    quotes: QuotesConfig = field(default_factory=QuotesConfig)
-    report: ReportConfig = field(default_factory=ReportConfig)
-    validate: ValidateConfig = field(default_factory=ValidateConfig)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-def _check_value(key: str, value: Any, annotation: Any) -> Any:
-    """Return ``value`` if it fits ``annotation`` (ints accepted for floats), else raise naming ``key``."""
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    if origin in (typing.Union, types.UnionType):
-        for arg in args:
-            try:
-                return _check_value(key, value, arg)
-            except ConfigError:
-                continue
-        raise ConfigError(f"{key} must be {_describe(annotation)}, got {value!r}")
-    if annotation is type(None):
-        if value is None:
-            return None
-        raise ConfigError(f"{key} must be empty, got {value!r}")
-    if origin is list:
-        if not isinstance(value, list):
-            raise ConfigError(f"{key} must be a list, got {value!r}")
-        return [_check_value(f"{key}[{i}]", item, args[0]) for i, item in enumerate(value)]
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(f"{key} must be a table, got {value!r}")
-        return {str(k): _check_value(f"{key}.{k}", v, args[1]) for k, v in value.items()}
-    if annotation is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if annotation in (int, float) and isinstance(value, bool):
-        raise ConfigError(f"{key} must be a number, got {value!r}")
-    if isinstance(annotation, type) and not isinstance(value, annotation):
-        raise ConfigError(f"{key} must be {_describe(annotation)}, got {value!r}")
-    return value
-
-
-def _describe(annotation: Any) -> str:
-    return str(annotation).replace("typing.", "").replace("<class '", "").replace("'>", "")
-
-
-def _merge(obj: Any, values: dict[str, Any], prefix: str) -> None:
-    hints = typing.get_type_hints(type(obj))
-    names = {f.name for f in dataclasses.fields(obj)}
-    for key, value in values.items():
-        dotted = f"{prefix}{key}"
-        if key not in names:
-            raise ConfigError(f"unknown config key '{dotted}'; known keys: {', '.join(sorted(names))}")
-        current = getattr(obj, key)
-        if dataclasses.is_dataclass(current):
-            if not isinstance(value, dict):
-                raise ConfigError(f"'{dotted}' must be a table")
-            _merge(current, value, dotted + ".")
-        else:
-            setattr(obj, key, _check_value(dotted, value, hints[key]))
-
-
-def _validate(config: Config) -> None:
-    rules = [
-        (config.themes.n_seeds >= 1, "themes.n_seeds must be at least 1"),
-        (2 <= config.themes.min_themes <= config.themes.max_themes, "themes.min_themes must be between 2 and themes.max_themes"),
-        (config.themes.n_themes is None or config.themes.n_themes >= 2, "themes.n_themes must be at least 2"),
-        (config.themes.cluster_model in {"auto", "seeded-kmeans.v1", "kmeans.v1", "agglomerative.v1", "hdbscan.v1"},
-         "themes.cluster_model must be one of auto, seeded-kmeans.v1, kmeans.v1, agglomerative.v1, hdbscan.v1"),
-        (0.0 < config.clean.near_duplicate_threshold <= 1.0, "clean.near_duplicate_threshold must be in (0, 1]"),
-        (config.embed.batch_size >= 1, "embed.batch_size must be at least 1"),
-        (config.quotes.min_chars <= config.quotes.max_chars, "quotes.min_chars must not exceed quotes.max_chars"),
-        (0.0 <= config.quotes.diversity <= 1.0, "quotes.diversity must be in [0, 1]"),
-        (config.ingest.txt_mode in {"auto", "line", "block"}, "ingest.txt_mode must be auto, line or block"),
-        (config.ingest.max_chars > 0, "ingest.max_chars must be positive"),
-        (0.0 < config.mapping.fdr_alpha < 1.0, "mapping.fdr_alpha must be in (0, 1)"),
-    ]
-    for ok, message in rules:
-        if not ok:
-            raise ConfigError(message)
-
-
-def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
-    """Defaults, then the TOML file at ``path`` (if it exists), then ``overrides`` (dotted keys allowed)."""
-    config = Config()
-    if path is not None and Path(path).is_file():
+    def __init__(self, /, **data: Any) -> None:
         try:
-            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"not valid TOML: {exc}", file=str(path)) from None
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise config_error(exc, type(self)) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        before = dict(self.__dict__)
         try:
-            _merge(config, data, "")
-        except ConfigError as exc:
-            raise ConfigError(exc.message, file=str(path)) from None
+            super().__setattr__(name, value)
+        except ValidationError as exc:
+            self.__dict__.update(before)  # a rule across fields fails after the field was set: undo it
+            raise config_error(exc, type(self)) from None
+
+    @classmethod
+    def ensure(cls, value: Any = None) -> Any:
+        """``value`` (an instance, a mapping, or None for the defaults) validated afresh as this section.
+
+        An instance is re-checked from its dump, so one changed in place (a list appended to) or built with
+        ``model_construct`` cannot slip through.
+        """
+        data = value.model_dump(warnings=False) if isinstance(value, BaseModel) else dict(value or {})
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise config_error(exc, cls) from None
+
+    @classmethod
+    def check_rules(cls, values: Mapping[str, Any]) -> None:
+        """Rules across fields: raise ``ValueError`` with the whole message. Per-field rules live on the fields."""
+
+    @model_validator(mode="after")
+    def _cross_field_rules(self) -> Any:
+        type(self).check_rules({name: getattr(self, name) for name in type(self).model_fields})
+        return self
+
+
+class IngestConfig(_Section):
+    section: ClassVar[str] = "ingest"
+
+    text_column: Optional[Str] = Field(
+        None, min_length=1, description="Column holding the free text; unset = auto-detect (the longest text column).")
+    id_column: Optional[Str] = Field(
+        None, min_length=1, description='Respondent id column; unset = auto-detect ("respondent_id", "id", ...).')
+    rating_columns: StrList = Field(
+        default_factory=list, description="Extra rating columns beyond those named in categories.yaml.")
+    encoding: Optional[Annotated[str, AfterValidator(_encoding),
+                                 Accepts("an encoding Python knows, such as utf-8, cp1252 or latin-1")]] = Field(
+        None, description="File encoding; unset = detect (utf-8, utf-8-sig, cp1252, latin-1).")
+    max_chars: Int = Field(
+        20_000, ge=1, description='Answers longer than this are dropped as "too-long" (a pasted document, not an '
+                                  "answer).")
+    txt_mode: Literal["auto", "line", "block"] = Field(
+        "auto", description='TXT/MD files: "line" (one answer per line), "block" (answers separated by blank lines) '
+                            'or "auto".')
+
+
+class CleanConfig(_Section):
+    section: ClassVar[str] = "clean"
+
+    acronyms: Annotated[dict[str, str], AfterValidator(_acronyms),
+                        Accepts("a table of acronym = expansion strings")] = Field(
+        default_factory=lambda: dict(DEFAULT_ACRONYMS),
+        description="Acronyms expanded in the embedded text only (quotes keep the respondent's words). Setting it "
+                    "replaces the whole default table.")
+    non_answers: StrList = Field(
+        default_factory=lambda: list(DEFAULT_NON_ANSWERS),
+        description="Whole answers treated as non-answers, matched case-insensitively. Setting it replaces the whole "
+                    "default list.")
+    boilerplate: Annotated[list[Annotated[str, AfterValidator(_regex)]], BeforeValidator(as_list),
+                           Accepts("a list of regular expressions")] = Field(
+        default_factory=list,
+        description="Extra regular expressions (case-insensitive) for lines to strip, e.g. signatures or disclaimers.")
+    near_duplicate_threshold: Float = Field(
+        0.9, gt=0, le=1,
+        description="Character-shingle Jaccard similarity at or above which two answers are near-duplicates.")
+    min_chars: Int = Field(3, ge=0, description="Answers shorter than this after cleaning are non-answers.")
+    language: Annotated[str, AfterValidator(_language),
+                        Accepts('a lower-case ISO 639 language code such as "en", or ""')] = Field(
+        "en", description='Answers detected as another language are set aside ("non-english" when this is "en"); '
+                          '"" keeps every language.')
+    language_min_chars: Int = Field(
+        40, ge=0, description="Shorter answers are too short to judge their language, so they are kept.")
+    language_confidence: Float = Field(
+        0.9, gt=0, le=1,
+        description="py3langid probability needed before an answer is set aside as another language.")
+    spacy_model: Optional[Str] = Field(
+        None, min_length=1,
+        description='A trained spaCy pipeline to split sentences, if installed (e.g. "en_core_web_sm"); unset = '
+                    'blank("en") with the rule-based sentencizer.')
+    segment_min_chars: Int = Field(
+        25, ge=0, description="A sentence shorter than this is joined to its neighbour rather than made a segment.")
+    max_sentences_per_segment: Int = Field(
+        2, ge=1, description="Unbulleted paragraphs are split into segments of this many sentences.")
+
+
+class EmbedConfig(_Section):
+    section: ClassVar[str] = "embed"
+
+    model: Str = Field(
+        "minilm-local.v1", min_length=1,
+        description="Registered embedding model name, or a path to a local sentence-transformers model folder.")
+    batch_size: Int = Field(32, ge=1, description="Encoding batch size; 32 beats 128 on 2 CPU cores.")
+    cache_dir: Str = Field(
+        "outputs/.cache/embeddings", min_length=1,
+        description="Content-addressed embedding cache, relative to the working directory.")
+    device: Str = Field("cpu", min_length=1, description='Torch device for the embedding model ("cpu", "cuda", ...).')
+
+
+class ThemesConfig(_Section):
+    section: ClassVar[str] = "themes"
+
+    cluster_model: Literal["auto", "seeded-kmeans.v1", "kmeans.v1", "agglomerative.v1", "hdbscan.v1"] = Field(
+        "auto", description='"auto" (= "seeded-kmeans.v1": the categories seed their themes, k-means finds the rest), '
+                            '"kmeans.v1", "agglomerative.v1" or "hdbscan.v1".')
+    n_themes: Optional[Int] = Field(
+        None, ge=2, description="Fix the number of themes; unset = choose it by the stated criterion.")
+    min_themes: Int = Field(4, ge=2, description="Floor on the number of themes considered.")
+    max_themes: Int = Field(30, ge=2, description="Ceiling on the number of themes considered (at least min_themes).")
+    n_seeds: Int = Field(
+        5, ge=1, description="Fits with different seeds, used for the consensus and per-theme stability.")
+    unstable_below: Share = Field(0.6, description="Themes whose stability is below this are flagged unstable.")
+    min_segments: Int = Field(
+        12, ge=1, description='Fewer distinct kept segments than this is "too little text" to find themes in.')
+    zeroshot: Bool = Field(
+        True, description="Use categories.yaml as BERTopic zero-shot topics when a categories file is given.")
+    zeroshot_min_similarity: Optional[Similarity] = Field(
+        None, description="Cosine similarity a segment needs to be claimed by a category's zero-shot topic; unset = "
+                          "calibrate for the embedding model in use.")
+    category_themes: Literal["coded", "clustered"] = Field(
+        "coded", description='"coded": each segment joins its own category\'s theme (per-segment coder) unless its '
+                             'cluster is off the closed list (then an emergent theme); "clustered": category themes '
+                             "are the category-seeded clusters, other clusters are mapped whole.")
+    confident_never_emergent: Bool = Field(
+        True, description='"coded": the segments the coder is most sure of (its self-training set) stay in their '
+                          "category's theme even inside an off-list cluster.")
+    off_list_elevation: Float = Field(
+        0.5, description='"coded": a cluster is off the list when its similarity to its best category stands fewer '
+                         "corpus standard deviations than this above the corpus as a whole (the rule of "
+                         "mapping.min_elevation).")
+    outlier_strategy: Literal["embeddings", "c-tf-idf", "distributions"] = Field(
+        "embeddings", description="BERTopic reduce_outliers strategy for segments no cluster took.")
+    outlier_threshold: Similarity = Field(
+        0.0, description="Minimum similarity for an outlier to be reassigned to a theme.")
+    secondary_min_weight: Share = Field(
+        0.15, description="Secondary themes of a segment below this weight are not recorded.")
+    n_keywords: Int = Field(10, ge=1, description="Keywords kept per theme.")
+    stop_words: StrList = Field(
+        default_factory=lambda: ["nhs", "ccg", "ccgs", "stp", "stps", "barrier", "barriers"],
+        description="Extra words left out of theme keywords.")
+
+    @classmethod
+    def check_rules(cls, values: Mapping[str, Any]) -> None:
+        if values["min_themes"] > values["max_themes"]:
+            raise ValueError(f"themes.min_themes must not exceed themes.max_themes ({values['max_themes']}), "
+                             f"got {values['min_themes']!r}")
+
+
+class MappingConfig(_Section):
+    section: ClassVar[str] = "mapping"
+
+    emergent_threshold: Optional[Similarity] = Field(
+        None, description='Fixed theme->category score below which a theme is "emergent"; unset = calibrate on the '
+                          "corpus.")
+    min_elevation: Float = Field(
+        0.5, description="Calibrated mode: a theme maps to its best category only if its similarity stands this many "
+                         "corpus standard deviations above the corpus as a whole.")
+    min_support: Share = Field(
+        0.8, description="Calibrated mode: ...and only if its best category stays best in this share of bootstrap "
+                         "resamples of its segments.")
+    keyword_weight: Share = Field(
+        0.25, description="Weight of keyword overlap against semantic similarity in the theme->category score.")
+    barrier_values: StrList = Field(
+        default_factory=lambda: ["major barrier", "small barrier"], description='Rating values that mean "a barrier".')
+    fdr_alpha: Float = Field(
+        0.05, gt=0, lt=1, description="Benjamini-Hochberg false-discovery rate for the crosstab tests.")
+    min_cell: Int = Field(
+        5, ge=0, description="Expected cell counts below this are flagged small (and use Fisher's exact test).")
+    unrated_values: StrList = Field(
+        default_factory=lambda: ["don't know", "dont know", "not sure", "n/a", "na", "not applicable"],
+        description="Rating values counted as blank (not rated).")
+    major_barrier_values: StrList = Field(
+        default_factory=lambda: ["major barrier"],
+        description='Rating values that mean "a major barrier" (disagreements.csv).')
+
+
+class QuotesConfig(_Section):
+    section: ClassVar[str] = "quotes"
+
+    per_theme: Int = Field(5, ge=1, description="Quotes chosen per theme.")
+    min_chars: Int = Field(40, ge=0, description="Shortest quote offered.")
+    max_chars: Int = Field(320, ge=1, description="Longest quote offered (at least min_chars).")
+    diversity: Share = Field(0.5, description="MMR trade-off: 0 = most central only, 1 = most diverse only.")
+    identifying_terms: StrList = Field(
+        default_factory=list,
+        description="Organisation or place names that would identify a respondent; quotes containing them are "
+                    "flagged.")
+
+    @classmethod
+    def check_rules(cls, values: Mapping[str, Any]) -> None:
+        if values["min_chars"] > values["max_chars"]:
+            raise ValueError(f"quotes.min_chars must not exceed quotes.max_chars ({values['max_chars']}), "
+                             f"got {values['min_chars']!r}")
+
+
+class ReportConfig(_Section):
+    section: ClassVar[str] = "report"
+
+    title: Str = Field("Free-text themes", description="Title of report.html and report.md.")
+    top_keywords: Int = Field(8, ge=1, description="Keywords shown per theme in the report.")
+
+
+class ValidateConfig(_Section):
+    section: ClassVar[str] = "validate"
+
+    sample_size: Int = Field(60, ge=1, description="Segments in the blind coding sample for analysts.")
+
+
+with warnings.catch_warnings():
+    # the [validate] table is the field ``validate``, which shadows pydantic's deprecated ``BaseModel.validate``
+    warnings.filterwarnings("ignore", message='Field name "validate"', category=UserWarning)
+
+    class Config(_Section):
+        """The whole pipeline.toml: top-level keys, then one table per stage."""
+
+        seed: Seed = Field(42, description="Seeds every random component.")
+        categories_file: Str = Field(
+            "categories.yaml", min_length=1,
+            description="Closed-question categories, relative to the corpus folder; a missing file = themes only.")
+        labels_file: Str = Field(
+            "labels.yaml", min_length=1,
+            description="The analyst's theme renames and merges, relative to the corpus folder.")
+        ingest: IngestConfig = Field(default_factory=IngestConfig, description="Reading the survey files.")
+        clean: CleanConfig = Field(
+            default_factory=CleanConfig, description="Cleaning, filtering and segmenting answers.")
+        embed: EmbedConfig = Field(default_factory=EmbedConfig, description="Embedding segments.")
+        themes: ThemesConfig = Field(default_factory=ThemesConfig, description="Finding themes.")
+        mapping: MappingConfig = Field(
+            default_factory=MappingConfig, description="Mapping themes to categories, and the rating crosstabs.")
+        quotes: QuotesConfig = Field(default_factory=QuotesConfig, description="Choosing quotes.")
+        report: ReportConfig = Field(default_factory=ReportConfig, description="The report.")
+        validate: ValidateConfig = Field(default_factory=ValidateConfig, description="Analyst validation.")
+
+        def to_dict(self) -> dict[str, Any]:
+            """Every key and value, nested by table (what manifest.json records)."""
+            return self.model_dump()
+
+
+SECTIONS: tuple[type[_Section], ...] = (IngestConfig, CleanConfig, EmbedConfig, ThemesConfig, MappingConfig,
+                                        QuotesConfig, ReportConfig, ValidateConfig)
+
+
+# ---------------------------------------------------------------- loading
+
+def _nested(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
     nested: dict[str, Any] = {}
     for key, value in (overrides or {}).items():
         if value is None:
@@ -240,8 +336,46 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
         *parents, leaf = key.split(".")
         target = nested
         for parent in parents:
-            target = target.setdefault(parent, {})
+            if not isinstance(target.get(parent), dict):
+                target[parent] = {}
+            target = target[parent]
         target[leaf] = value
-    _merge(config, nested, "")
-    _validate(config)
-    return config
+    return nested
+
+
+def _merged(base: dict[str, Any], extra: Mapping[str, Any], model: type[_Section]) -> dict[str, Any]:
+    """``extra`` laid over ``base`` table by table (a table-valued key such as clean.acronyms is replaced whole)."""
+    out = dict(base)
+    for key, value in extra.items():
+        section = section_model(model.model_fields[key]) if key in model.model_fields else None
+        if section is not None and isinstance(out.get(key), dict) and isinstance(value, Mapping):
+            out[key] = _merged(out[key], value, section)
+        else:
+            out[key] = value
+    return out
+
+
+def _validated(data: Mapping[str, Any], file: str | None) -> Config:
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise config_error(exc, Config, file=file) from None
+    except ConfigError as exc:  # from a section's own __init__, which pydantic calls for a nested table
+        raise ConfigError(exc.message, file=file) from None
+
+
+def load_config(path: str | Path | None = None, overrides: Mapping[str, Any] | None = None) -> Config:
+    """Defaults, then the TOML file at ``path`` (if it exists), then ``overrides`` (dotted keys, None skipped).
+
+    A bad value in the file raises a ConfigError naming the file; one in ``overrides`` (command-line flags) names
+    only the key.
+    """
+    config = Config()
+    if path is not None and Path(path).is_file():
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"not valid TOML: {exc}", file=str(path)) from None
+        config = _validated(data, file=str(path))
+    nested = _nested(overrides)
+    return _validated(_merged(config.model_dump(), nested, Config), file=None) if nested else config

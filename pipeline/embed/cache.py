@@ -17,6 +17,13 @@ from pipeline.embed.base import Embedder
 from pipeline.io.atomic import atomic_write_bytes
 
 
+def cache_name(embedder: Embedder) -> str:
+    """What a cached vector depends on besides its text: the model and, where the embedder says, the versions of
+    the libraries that compute it (``cache_version``), so an upgrade never mixes old and new vectors."""
+    version = getattr(embedder, "cache_version", "")
+    return f"{embedder.name}@{version}" if version else embedder.name
+
+
 def content_key(model_name: str, text: str) -> str:
     return hashlib.sha256(f"{model_name}\x00{text}".encode("utf-8")).hexdigest()
 
@@ -40,7 +47,9 @@ class EmbeddingCache:
         self._indexes: dict[Path, dict[str, np.ndarray]] = {}  # shards are read once per cache object
 
     def _model_dir(self, model_name: str) -> Path:
-        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", model_name)[-80:]
+        # readable, and unique however long the name (the versions make it long)
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", model_name.split("@")[0])[-60:]
+        slug += "-" + hashlib.sha256(model_name.encode("utf-8")).hexdigest()[:12]
         return self.cache_dir / slug
 
     def _load_index(self, model_dir: Path) -> dict[str, np.ndarray]:
@@ -59,12 +68,12 @@ class EmbeddingCache:
         """Embeddings for ``texts`` (rows aligned), reading cached rows and encoding only the rest.
 
         ``progress(done, total)`` is called after each encoded shard (total = texts not in the cache)."""
-        model_dir = self._model_dir(embedder.name)
+        model_dir = self._model_dir(cache_name(embedder))
         model_dir.mkdir(parents=True, exist_ok=True)
         if model_dir not in self._indexes:
             self._indexes[model_dir] = self._load_index(model_dir)
         index = self._indexes[model_dir]
-        keys = [content_key(embedder.name, text) for text in texts]
+        keys = [content_key(cache_name(embedder), text) for text in texts]
         missing: dict[str, str] = {}
         for key, text in zip(keys, texts):
             if key not in index and key not in missing:

@@ -8,6 +8,7 @@ import numpy as np
 
 from pipeline.core.errors import ConfigError
 from pipeline.core.registry import EMBEDDERS
+from pipeline.core.versions import package_versions
 from pipeline.core.vectors import unit_rows
 from pipeline.embed.base import offline_hub
 
@@ -23,6 +24,12 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self.show_progress = show_progress
         self._model = None
+
+    @property
+    def cache_version(self) -> str:
+        """The libraries whose versions change the vectors (the cache keys include them)."""
+        versions = package_versions(("sentence-transformers", "transformers", "torch"))
+        return ",".join(f"{name}={version}" for name, version in versions.items())
 
     @property
     def model(self):

@@ -1,4 +1,4 @@
-"""Ingest: read every answer file in a corpus folder into ``Answer`` records, and categories.yaml into ``Category``.
+"""Ingest: read every answer file in a corpus folder into ``Answer`` records (and a ledger entry for each unusable one).
 
 Every record read from a file becomes exactly one ``Answer`` or one ``LedgerEntry`` (DROPPED, reason
 "unreadable", "too-long", or "not-an-answer" for Markdown headings and rules), so nothing is lost silently.

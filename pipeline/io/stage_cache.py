@@ -20,6 +20,8 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from pydantic import BaseModel
+
 from pipeline.io.atomic import atomic_write_bytes
 
 
@@ -42,7 +44,12 @@ class StageCache:
     def key(self, parts: Iterable[Any]) -> str:
         digest = hashlib.sha256(code_digest(self.code_modules).encode("ascii") if self.code_modules else b"")
         for part in parts:
-            value = asdict(part) if is_dataclass(part) and not isinstance(part, type) else part
+            if isinstance(part, BaseModel):  # a config section
+                value = part.model_dump()
+            elif is_dataclass(part) and not isinstance(part, type):
+                value = asdict(part)
+            else:
+                value = part
             digest.update(json.dumps(value, sort_keys=True, default=str, ensure_ascii=False).encode("utf-8"))
             digest.update(b"\x00")
         return digest.hexdigest()

@@ -1,4 +1,4 @@
-"""Map themes onto the survey's closed categories, flag themes no category describes, and code segments.
+"""Map themes onto the survey's closed categories, and flag the themes no category describes (emergent).
 
 How a category is represented (the label-free design that measured best in docs/evaluation notes): a set of
 *items*, each one embedding:
@@ -54,21 +54,58 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Annotated
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from pydantic import Field
 
 from pipeline.categories import (
     OFF_TOPIC_SENTENCES, CategoryItems, content_lemmas, core_items, corpus_baseline, embed_categories, is_residual,
     item_similarity, keyword_overlap, off_topic_floor, topical,
 )
-from pipeline.core.errors import ConfigError, PipelineError
+from pipeline.core.config import Int, MappingConfig, Seed
+from pipeline.core.errors import PipelineError
+from pipeline.core.params import ParameterConstraints, check_parameters
 from pipeline.core.records import UNASSIGNED, Assignment, Category, CategoryScore, Theme
+
+
 
 def _check_aligned(assignments: Sequence[Assignment], embeddings: np.ndarray) -> None:
     if len(assignments) != len(embeddings):
         raise PipelineError(f"mapping got {len(assignments)} assignments but {len(embeddings)} embeddings; "
                             "they must be aligned with the segments")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Frame:
+    """What every theme of one fit is scored against: the categories' items, the corpus baseline and spread, and
+    each theme's similarity to every category (rows in theme order)."""
+
+    categories: list[Category]
+    items: list[CategoryItems]
+    embeddings: np.ndarray
+    seeds: dict[str, int]  # category id -> its column
+    members: dict[int, list[int]]  # theme id -> rows whose primary theme it is
+    similarity: np.ndarray
+    core_similarity: np.ndarray
+    category_lemmas: list[set[str]]
+    baseline: np.ndarray | None
+    spread: np.ndarray | None
+
+    @classmethod
+    def build(cls, themes, assignments, embeddings, categories, items, embedder, theme_texts, theme_vectors):
+        core = core_items(items, categories)
+        baseline, spread = corpus_baseline(embeddings, core) if len(embeddings) else (None, None)
+        vectors = theme_vectors(themes, assignments, embeddings, embedder, theme_texts)
+        empty = np.zeros((0, len(categories)))
+        members: dict[int, list[int]] = {}
+        for position, assignment in enumerate(assignments):
+            members.setdefault(assignment.theme_id, []).append(position)
+        return cls(categories, list(items), embeddings, {c.category_id: j for j, c in enumerate(categories)}, members,
+                   item_similarity(vectors, items) if themes else empty,
+                   item_similarity(vectors, core) if themes else empty, [c.all_lemmas for c in items],
+                   baseline, spread)
 
 
 class CategoryMapper(BaseEstimator):
@@ -90,6 +127,11 @@ class CategoryMapper(BaseEstimator):
         Seeds the bootstrap resampling.
     """
 
+    # the ranges of the parameters that mirror [mapping] are MappingConfig's fields
+    _parameter_constraints = ParameterConstraints(
+        MappingConfig, names=("keyword_weight", "emergent_threshold", "min_elevation", "min_support"),
+        n_bootstrap=Annotated[Int, Field(ge=1)], random_state=Seed)
+
     def __init__(self, keyword_weight: float = 0.25, emergent_threshold: float | None = None,
                  min_elevation: float = 0.5, min_support: float = 0.8, n_bootstrap: int = 200, random_state: int = 0):
         self.keyword_weight = keyword_weight
@@ -107,8 +149,7 @@ class CategoryMapper(BaseEstimator):
         ``theme_texts[theme_id]`` (e.g. representative documents), when given, is embedded and used instead. A
         theme with neither is represented by its label and keywords.
         """
-        if not 0.0 <= self.keyword_weight <= 1.0:
-            raise ConfigError(f"mapping.keyword_weight must be in [0, 1], got {self.keyword_weight}")
+        check_parameters(self)
         embeddings = np.asarray(embeddings, dtype=np.float32)
         _check_aligned(assignments, embeddings)
         all_themes = list(themes)
@@ -116,75 +157,69 @@ class CategoryMapper(BaseEstimator):
         # a catch-all option ("Other") is never scored: emergent themes are what it stands for
         residual_id = next((c.category_id for c in categories if is_residual(c)), None)
         categories = topical(categories)
-        if not categories:
-            self.scores_, self.themes_ = [], all_themes
-            self.threshold_, self.threshold_method_ = None, "no categories given"
-            self.unsupported_categories_ = []
-            return self
-        items = embed_categories(categories, embedder)
-        if self.emergent_threshold is not None:
-            self.threshold_ = float(self.emergent_threshold)
-            self.threshold_method_ = "set in config (mapping.emergent_threshold)"
-        else:
-            self.threshold_ = off_topic_floor(items, embedder)
-            self.threshold_method_ = (
-                f"calibrated on this corpus for embedder {getattr(embedder, 'name', '?')}: a theme seeded from a "
-                f"category maps to it; any other theme maps to its best category only if its similarity to that "
-                f"category's label and description stands at least {self.min_elevation:g} corpus standard "
-                f"deviations above the corpus as a whole (mapping.min_elevation), its best category stays best in "
-                f"{self.min_support:.0%} of bootstrap resamples (mapping.min_support), and it scores above "
-                f"{self.threshold_:.3f}, the score of {len(OFF_TOPIC_SENTENCES)} off-topic sentences taken as one theme")
-        core = core_items(items, categories)
-        baseline, spread = corpus_baseline(embeddings, core) if len(embeddings) else (None, None)
-        seeds = {category.category_id: j for j, category in enumerate(categories)}
-
-        theme_vectors = self._theme_vectors(themes, assignments, embeddings, embedder, theme_texts or {})
-        similarity = item_similarity(theme_vectors, items) if themes else np.zeros((0, len(categories)))
-        core_similarity = item_similarity(theme_vectors, core) if themes else np.zeros((0, len(categories)))
-        category_lemmas = [c.all_lemmas for c in items]
-        w = self.keyword_weight
         self.scores_ = []
         self.elevation_: dict[int, float] = {}  # theme id -> standard deviations above the corpus baseline
         self.support_: dict[int, float] = {}  # theme id -> bootstrap support of its best category
-        members: dict[int, list[int]] = {}
-        for position, assignment in enumerate(assignments):
-            members.setdefault(assignment.theme_id, []).append(position)
+        if not categories:
+            self.themes_, self.unsupported_categories_ = all_themes, []
+            self.threshold_, self.threshold_method_ = None, "no categories given"
+            return self
+        items = embed_categories(categories, embedder)
+        self._calibrate(items, embedder)
+        frame = _Frame.build(themes, assignments, embeddings, categories, items, embedder, theme_texts or {},
+                             self._theme_vectors)
         rng = np.random.default_rng(self.random_state)
-        mapped_themes: dict[int, Theme] = {}
-        mapped: set[str] = set()
-        for row, theme in enumerate(themes):
-            lemmas = content_lemmas(theme.keywords)
-            overlaps = [keyword_overlap(lemmas, words) for words in category_lemmas]
-            combined = (1 - w) * similarity[row] + w * np.asarray(overlaps)
-            for j, category in enumerate(categories):
-                self.scores_.append(CategoryScore(theme.theme_id, category.category_id, round(float(similarity[row, j]), 6),
-                                                  round(float(overlaps[j]), 6), round(float(combined[j]), 6)))
-            order = np.argsort(-combined, kind="stable")
-            best = float(combined[order[0]])
-            seeded = theme.category_id in seeds and not theme.pinned
-            j = seeds[theme.category_id] if seeded else int(order[0])
-            support = self._bootstrap_support(members.get(theme.theme_id, []), embeddings, items,
-                                              np.asarray(overlaps), j, rng)
-            self.support_[theme.theme_id] = support
-            if self.emergent_threshold is not None or baseline is None:
-                emergent = best < self.threshold_
-                elevation = float("nan")
-            else:
-                elevation = float((core_similarity[row, j] - baseline[j]) / spread[j])
-                # a theme the theme stage seeded from a category is, by construction, answers that clearly
-                # describe it; only themes found without the closed list have to earn their category
-                emergent = not seeded and (similarity[row, j] < self.threshold_ or elevation < self.min_elevation
-                                           or support < self.min_support)
-            self.elevation_[theme.theme_id] = elevation
-            category_id = residual_id if emergent else categories[j].category_id
-            if category_id is not None and not emergent:
-                mapped.add(category_id)
-            mapped_themes[theme.theme_id] = dataclasses.replace(theme, category_id=category_id, emergent=emergent,
-                                                                confidence=round(support, 6))
+        mapped = {theme.theme_id: self._map_theme(row, theme, frame, rng, residual_id)
+                  for row, theme in enumerate(themes)}
         # same order as given, so the caller can zip them with its own list (the outlier pseudo-theme passes through)
-        self.themes_ = [mapped_themes.get(theme.theme_id, theme) for theme in all_themes]
-        self.unsupported_categories_ = [c for c in categories if c.category_id not in mapped]
+        self.themes_ = [mapped.get(theme.theme_id, theme) for theme in all_themes]
+        covered = {t.category_id for t in mapped.values() if t.category_id is not None and not t.emergent}
+        self.unsupported_categories_ = [c for c in categories if c.category_id not in covered]
         return self
+
+    def _calibrate(self, items: Sequence[CategoryItems], embedder) -> None:
+        if self.emergent_threshold is not None:
+            self.threshold_ = float(self.emergent_threshold)
+            self.threshold_method_ = "set in config (mapping.emergent_threshold)"
+            return
+        self.threshold_ = off_topic_floor(items, embedder)
+        self.threshold_method_ = (
+            f"calibrated on this corpus for embedder {getattr(embedder, 'name', '?')}: a theme seeded from a "
+            f"category maps to it; any other theme maps to its best category only if its similarity to that "
+            f"category's label and description stands at least {self.min_elevation:g} corpus standard "
+            f"deviations above the corpus as a whole (mapping.min_elevation), its best category stays best in "
+            f"{self.min_support:.0%} of bootstrap resamples (mapping.min_support), and it scores above "
+            f"{self.threshold_:.3f}, the score of {len(OFF_TOPIC_SENTENCES)} off-topic sentences taken as one theme")
+
+    def _map_theme(self, row: int, theme: Theme, f: _Frame, rng: np.random.Generator,
+                   residual_id: str | None) -> Theme:
+        """Score one theme against every category (appended to ``scores_``) and decide its category."""
+        lemmas = content_lemmas(theme.keywords)
+        overlaps = [keyword_overlap(lemmas, words) for words in f.category_lemmas]
+        w = self.keyword_weight
+        combined = (1 - w) * f.similarity[row] + w * np.asarray(overlaps)
+        for j, category in enumerate(f.categories):
+            self.scores_.append(CategoryScore(theme.theme_id, category.category_id, round(float(f.similarity[row, j]), 6),
+                                              round(float(overlaps[j]), 6), round(float(combined[j]), 6)))
+        order = np.argsort(-combined, kind="stable")
+        best = float(combined[order[0]])
+        seeded = theme.category_id in f.seeds and not theme.pinned
+        j = f.seeds[theme.category_id] if seeded else int(order[0])
+        support = self._bootstrap_support(f.members.get(theme.theme_id, []), f.embeddings, f.items,
+                                          np.asarray(overlaps), j, rng)
+        self.support_[theme.theme_id] = support
+        if self.emergent_threshold is not None or f.baseline is None:
+            emergent = best < self.threshold_
+            elevation = float("nan")
+        else:
+            elevation = float((f.core_similarity[row, j] - f.baseline[j]) / f.spread[j])
+            # a theme the theme stage seeded from a category is, by construction, answers that clearly
+            # describe it; only themes found without the closed list have to earn their category
+            emergent = not seeded and (f.similarity[row, j] < self.threshold_ or elevation < self.min_elevation
+                                       or support < self.min_support)
+        self.elevation_[theme.theme_id] = elevation
+        category_id = residual_id if emergent else f.categories[j].category_id
+        return dataclasses.replace(theme, category_id=category_id, emergent=emergent, confidence=round(support, 6))
 
     def _bootstrap_support(self, rows: list[int], embeddings: np.ndarray, items: Sequence[CategoryItems],
                            overlaps: np.ndarray, best: int, rng: np.random.Generator) -> float:

@@ -44,60 +44,57 @@ What runs, and why (measured on all-MiniLM-L6-v2 embeddings, 2 shared CPU cores;
    emergent themes, split as the consensus clusters them. Measured on the five shared sets
    (docs/benchmarks.md): mapping whole clusters capped category F1 because clusters mix categories (0.052 on
    the 44-category set); coding each segment raised it on four sets. ``"clustered"`` keeps the seeded clusters as the themes (the previous default).
-4. BERTopic (manual mode: ``BaseDimensionalityReduction`` + ``BaseCluster`` + ``y=``) computes c-TF-IDF over
-   spaCy lemmas (unigrams and bigrams of adjacent content words, English stop words removed). Any -1 rows go
-   through ``reduce_outliers``; ``update_topics`` then runs KeyBERTInspired + MaximalMarginalRelevance once.
-   Every outlier move is logged in ``reassignments_`` (score = cosine to the theme's centroid).
-5. Labels: up to 3 keywords that at least 10% of the theme's members use, no two sharing a word stem, joined by
-   " / "; domain stop words (``stop_words``) may be keywords but enter a label only when distinctive (twice as
-   common in the theme as in the corpus). Zero-shot themes keep their category's label.
+4. BERTopic keywords and outlier reduction (``pipeline.themes.representation``); every outlier move is logged in
+   ``reassignments_``.
+5. Labels (``pipeline.themes.naming``); zero-shot and category themes keep their category's label.
 6. Secondary themes: softmax (temperature 0.05) of the cosine to each theme centroid; themes other than the
    primary with weight >= ``secondary_min_weight`` are kept (at most 3).
 
 Reproducible: every random step takes a seed derived from ``random_state`` and clustering runs single-threaded
 (which is also 4x faster on a shared 2-core machine); the same input, config and seed give identical
-assignments. ``save`` writes BERTopic's safetensors model plus ``state.json``/``centroids.npz`` (the learned
-assignments and centroids, which BERTopic's save drops along with UMAP/HDBSCAN), so ``load`` + ``transform``
-return the training segments' assignments exactly as ``fit`` made them; unseen segments go to the nearest
-theme centroid.
+assignments. ``save``/``load`` (``pipeline.themes.persist``) keep what ``transform`` needs, so the training
+segments get their assignments back exactly as ``fit`` made them; unseen segments go to the nearest theme centroid.
 """
 from __future__ import annotations
 
 import hashlib
-import json
-import logging
 import time
-import warnings
-from dataclasses import asdict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+from typing import Optional
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from pipeline.categories import CategoryCoder, LemmaAnalyzer, category_similarity, claim_segments, topical
-from pipeline.core.errors import ConfigError, PipelineError
+from pipeline.categories import CategoryCoder, category_similarity, claim_segments, topical
+from pipeline.core.config import Seed, ThemesConfig
+from pipeline.core.errors import PipelineError
+from pipeline.core.params import ParameterConstraints, check_parameters
 from pipeline.core.records import UNASSIGNED, Assignment, Category, Reassignment, Theme
-from pipeline.core.registry import CLUSTERERS
 from pipeline.core.vectors import unit_rows
 from pipeline.embed import MemoEmbedder
-from pipeline.io.atomic import atomic_write_text
-from pipeline.themes.bertopic_adapter import bertopic_backend, memo_backend
-from pipeline.themes.clusters import consensus_partition, select_and_fit, size_parameters, theme_stability
+from pipeline.themes import persist
 from pipeline.themes.coded import coded_partition
-
+from pipeline.themes.naming import KeywordLabeler
+from pipeline.themes.partition import seed_partitions
+from pipeline.themes.representation import fit_bertopic, make_vectorizer, reduce_outliers, representation_models
 
 DEFAULT_STOP_WORDS = ("nhs", "ccg", "ccgs", "stp", "stps", "barrier", "barriers")
-OUTLIER_STRATEGIES = ("embeddings", "c-tf-idf", "distributions")
-CATEGORY_THEMES = ("coded", "clustered")
 SECONDARY_TEMPERATURE = 0.05
+
 
 def _seeds(random_state: int | None, n: int) -> list[int]:
     return [int(s) for s in np.random.SeedSequence(random_state or 0).generate_state(n)]
 
 
 class ThemeModel(BaseEstimator):
-    """Themes from segment embeddings; see the module docstring for the method. Parameters mirror ThemesConfig."""
+    """Themes from segment embeddings; see the module docstring for the method. Parameters mirror ThemesConfig.
+
+    ``fit`` checks the parameters against ``_parameter_constraints``, which are ThemesConfig's fields (one
+    declaration of every range and allowed value), and raises ParameterError naming the parameter.
+    """
+
+    _parameter_constraints = ParameterConstraints(ThemesConfig, random_state=Optional[Seed])
 
     def __init__(self, cluster_model: str = "auto", n_themes: int | None = None, min_themes: int = 4,
                  max_themes: int = 30, n_seeds: int = 5, unstable_below: float = 0.6, min_segments: int = 12,
@@ -128,129 +125,70 @@ class ThemeModel(BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     def fit(self, texts: Sequence[str], embeddings: np.ndarray, embedder, categories: Sequence[Category] = (),
-            segment_ids: Sequence[str] | None = None) -> "ThemeModel":
+            segment_ids: Sequence[str] | None = None) -> ThemeModel:
         texts = [str(t) for t in texts]
-        X = np.asarray(embeddings, dtype=np.float32)
-        if X.ndim != 2 or len(X) != len(texts):
-            raise ValueError(f"embeddings must have one row per text: {X.shape} for {len(texts)} texts")
-        X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
-        self._check_params()
-        n_distinct = len(set(texts))
-        if n_distinct < self.min_segments:
-            raise PipelineError(f"too little text to find themes: {n_distinct} distinct segments, need at least "
-                                f"{self.min_segments} (themes.min_segments)")
+        X = self._checked_input(texts, embeddings)
         ids = list(segment_ids) if segment_ids is not None else [str(i) for i in range(len(texts))]
         categories = topical(categories)  # a catch-all "Other" option is no topic to seed or code to
         items_embedder = MemoEmbedder(embedder)  # the category items are embedded by three steps below
         self.timings_: dict[str, float] = {}
         clock = time.perf_counter()
-
-        # 1. zero-shot categories
-        zs = np.full(len(X), -1, dtype=np.int64)
-        self.zeroshot_threshold_, self.zeroshot_calibration_ = None, {}
-        if self.zeroshot and categories:
-            scores = category_similarity(X, categories, items_embedder)
-            zs = self._zeroshot(scores, categories, items_embedder)
-        hit = sorted(set(zs[zs >= 0].tolist()))
-        self.timings_["zeroshot"] = time.perf_counter() - clock
-        t0 = time.perf_counter()
-
-        # 2. choose k and fit the seeds: seeded k-means over all rows (claimed rows pinned to their category's
-        #    theme), or another cluster model over the unclaimed rows only
-        name = "seeded-kmeans.v1" if self.cluster_model == "auto" else self.cluster_model
-        seeds = _seeds(self.random_state, self.n_seeds)
-        rest = np.flatnonzero(zs < 0)
-        internal = np.full(len(X), UNASSIGNED, dtype=np.int64)
-        pinned = np.full(len(X), -1, dtype=np.int64)
-        for theme, category in enumerate(hit):
-            pinned[zs == category] = theme
-        internal[:] = pinned
-        seeded = name == "seeded-kmeans.v1"
-        rows, offset = (np.arange(len(X)), 0) if seeded else (rest, len(hit))
-        free_floor = max(2, self.min_themes - len(hit)) if seeded else self.min_themes
-        sizes = size_parameters(len(rest), free_floor, max(free_floor, self.max_themes - len(hit)))
-        self.size_parameters_ = asdict(sizes)
-        stability = {theme: 1.0 for theme in range(len(hit))}  # overwritten when seeds are fitted
-        full_labelings, medoid = [pinned.copy()], None  # every seed's partition of all rows, for category coding
-        if len(rest) >= max(2 * sizes.k_min, 6):
-            labelings, self.selection_ = select_and_fit(name, X[rows], seeds, sizes, self.n_themes,
-                                                        pinned[rows] if seeded else None)
-            for row in self.selection_:
-                row["n_category_themes"] = len(hit)
-            self.timings_["select_k"] = time.perf_counter() - t0
-            t0 = time.perf_counter()
-
-            # 3. consensus (medoid partition) and per-theme stability
-            medoid, _ = consensus_partition(labelings)
-            clusters = labelings[medoid]
-            full_labelings = []
-            for labels in labelings:
-                full = pinned.copy()
-                full[rows] = labels if seeded else np.where(labels >= 0, offset + labels, UNASSIGNED)
-                full_labelings.append(full)
-            for cluster in sorted(set(clusters.tolist()) - {-1}):
-                theme = offset + cluster
-                internal[rows[clusters == cluster]] = theme
-                stability[theme] = theme_stability(clusters == cluster, labelings,
-                                                   skip=medoid if len(labelings) > 1 else None)
-        else:
-            self.selection_ = [{"k": 0, "cluster_model": name, "chosen": True,
-                                "reason": f"only {len(rest)} segments outside the categories' themes: "
-                                          "no clustering, they go through outlier reduction"}]
-        self.coding_: dict = {}
-        coder = None
+        claims = self._claim(X, categories, items_embedder)  # 1. segments that clearly describe a category
+        hit = sorted(set(claims[claims >= 0].tolist()))
+        clock = self._time("zeroshot", clock)
+        seeds = seed_partitions(X, claims, hit, cluster_model=self.cluster_model,  # 2-3. clusters over seeds
+                                seeds=_seeds(self.random_state, self.n_seeds), min_themes=self.min_themes,
+                                max_themes=self.max_themes, n_themes=self.n_themes)
+        self.selection_, self.size_parameters_ = seeds.selection, seeds.size_parameters
+        internal, stability, coder, self.coding_ = seeds.labels, seeds.stability, None, {}
         if self.category_themes == "coded" and self.zeroshot and categories:
-            internal, hit, stability, coder = self._code(X, internal, full_labelings, medoid, len(hit), categories,
-                                                         items_embedder)
+            internal, hit, stability, coder = self._code(X, seeds, len(hit), categories, items_embedder)
         self.segment_categories_ = self._segment_categories(X, categories, items_embedder, coder)
-        self.timings_["consensus"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-
-        # 4. BERTopic representations, outlier reduction
-        topics = self._fit_bertopic(texts, X, internal, embedder)
+        clock = self._time("partition", clock)
+        self.vectorizer_ = make_vectorizer()  # 4. BERTopic keywords, outliers
+        self.topic_model_, topics = fit_bertopic(texts, X, internal, embedder, self.vectorizer_, self.n_keywords)
         to_internal = {int(b): int(a) for a, b in zip(internal, topics)}
-        self.timings_["bertopic"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
         topics, self.reassignments_ = self._reduce_outliers(texts, X, topics, ids)
-        self.timings_["outliers"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-
-        # 5. themes, centroids, assignments with secondary themes
-        topics = np.asarray(topics, dtype=np.int64)
+        clock = self._time("bertopic", clock)
+        topics = np.asarray(topics, dtype=np.int64)  # 5. themes, centroids, assignments with secondary themes
         theme_ids = sorted(set(topics.tolist()) - {UNASSIGNED})
         self.centroids_ = {t: unit_rows(X[topics == t].mean(axis=0), np.float32) for t in theme_ids}
-        cat_of = {i: categories[c].category_id for i, c in enumerate(hit)}
-        self.themes_, self._token_sets = [], None
-        for t in theme_ids:
-            words = [w for w, _ in (self.topic_model_.get_topic(t) or [])][:self.n_keywords]
-            source = to_internal.get(t)
-            category_id = cat_of.get(source) if source is not None else None
-            label = (next(c.label for c in categories if c.category_id == category_id) if category_id
-                     else self._label(words, texts, topics == t))
-            score = round(stability.get(source, 0.0), 4)
-            self.themes_.append(Theme(theme_id=t, label=label, keywords=tuple(words), size=int((topics == t).sum()),
-                                      stability=score, unstable=score < self.unstable_below, category_id=category_id))
+        self.themes_ = self._themes(texts, topics, theme_ids, to_internal, hit, stability, categories)
         self.assignments_ = self._assign(X, topics, ids)
-        self._train_index = {_key(text): i for i, text in reversed(list(enumerate(texts)))}
-        self.timings_["assign"] = time.perf_counter() - t0
+        self.train_index_ = {_key(text): i for i, text in reversed(list(enumerate(texts)))}
+        self._time("assign", clock)
         return self
 
-    def _check_params(self) -> None:
-        if self.cluster_model != "auto" and self.cluster_model not in CLUSTERERS:
-            raise ConfigError(f"themes.cluster_model must be auto or one of {', '.join(CLUSTERERS)}, "
-                              f"got {self.cluster_model!r}")
-        if self.outlier_strategy not in OUTLIER_STRATEGIES:
-            raise ConfigError(f"themes.outlier_strategy must be one of {', '.join(OUTLIER_STRATEGIES)}, "
-                              f"got {self.outlier_strategy!r}")
-        if self.category_themes not in CATEGORY_THEMES:
-            raise ConfigError(f"themes.category_themes must be one of {', '.join(CATEGORY_THEMES)}, "
-                              f"got {self.category_themes!r}")
-        if self.n_seeds < 1 or not 2 <= self.min_themes <= self.max_themes:
-            raise ConfigError("themes.n_seeds must be >= 1 and 2 <= themes.min_themes <= themes.max_themes")
+    def _checked_input(self, texts: list[str], embeddings: np.ndarray) -> np.ndarray:
+        X = np.asarray(embeddings, dtype=np.float32)
+        if X.ndim != 2 or len(X) != len(texts):
+            raise ValueError(f"embeddings must have one row per text: {X.shape} for {len(texts)} texts")
+        check_parameters(self)
+        n_distinct = len(set(texts))
+        if n_distinct < self.min_segments:
+            raise PipelineError(f"too little text to find themes: {n_distinct} distinct segments, need at least "
+                                f"{self.min_segments} (themes.min_segments)")
+        return X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
 
-    def _code(self, X, consensus, labelings, medoid, n_seeded, categories, embedder):
-        """Category themes from the per-segment coder, emergent themes from off-list clusters (``pipeline.coding``)."""
-        coded = coded_partition(X, consensus, labelings, medoid, n_seeded, categories, embedder,
+    def _time(self, step: str, since: float) -> float:
+        now = time.perf_counter()
+        self.timings_[step] = now - since
+        return now
+
+    def _claim(self, X: np.ndarray, categories: Sequence[Category], embedder) -> np.ndarray:
+        """Each segment's zero-shot category (-1 = none), see ``pipeline.categories.zeroshot``."""
+        self.zeroshot_threshold_, self.zeroshot_calibration_ = None, {}
+        if not (self.zeroshot and categories):
+            return np.full(len(X), -1, dtype=np.int64)
+        scores = category_similarity(X, categories, embedder)
+        claims, self.zeroshot_threshold_, self.zeroshot_calibration_ = claim_segments(
+            scores, categories, embedder, self.zeroshot_min_similarity)
+        return claims
+
+    def _code(self, X, seeds, n_seeded, categories, embedder):
+        """Category themes from the per-segment coder, emergent themes from off-list clusters
+        (``pipeline.themes.coded``)."""
+        coded = coded_partition(X, seeds.labels, seeds.labelings, seeds.medoid, n_seeded, categories, embedder,
                                 min_elevation=self.off_list_elevation, random_state=self.random_state,
                                 keep_confident=self.confident_never_emergent)
         self.coding_ = coded.info
@@ -266,90 +204,35 @@ class ThemeModel(BaseEstimator):
         return [(categories[label].category_id, round(float(coder.scores_[row, label]), 4))
                 for row, label in enumerate(coder.labels_)]
 
-    def _zeroshot(self, scores: np.ndarray, categories: Sequence[Category], embedder) -> np.ndarray:
-        claims, self.zeroshot_threshold_, self.zeroshot_calibration_ = claim_segments(
-            scores, categories, embedder, self.zeroshot_min_similarity)
-        return claims
-
-    def _fit_bertopic(self, texts, X, labels, embedder) -> list[int]:
-        from bertopic import BERTopic
-        from bertopic.cluster import BaseCluster
-        from bertopic.dimensionality import BaseDimensionalityReduction
-        from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
-        from bertopic.vectorizers import ClassTfidfTransformer
-
-        self._vectorizer = self._make_vectorizer()
-        self._representation = [KeyBERTInspired(top_n_words=2 * self.n_keywords, nr_repr_docs=5,
-                                                nr_candidate_words=max(30, 3 * self.n_keywords),
-                                                random_state=self.random_state or 0),
-                                MaximalMarginalRelevance(diversity=0.3, top_n_words=self.n_keywords)]
-        self.topic_model_ = BERTopic(embedding_model=memo_backend(embedder, texts, X),
-                                     umap_model=BaseDimensionalityReduction(), hdbscan_model=BaseCluster(),
-                                     vectorizer_model=self._vectorizer,
-                                     ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
-                                     top_n_words=self.n_keywords)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            topics, _ = self.topic_model_.fit_transform(texts, embeddings=X, y=labels)
-        return [int(t) for t in topics]
-
-    def _make_vectorizer(self):
-        from sklearn.feature_extraction.text import CountVectorizer
-
-        # domain stop words stay in the vocabulary (they may be a theme's keyword); _label keeps them out of labels
-        return CountVectorizer(analyzer=LemmaAnalyzer())
-
     def _reduce_outliers(self, texts, X, topics, ids) -> tuple[list[int], list[Reassignment]]:
-        """reduce_outliers on the -1 rows, then update_topics, which also runs the representation models once
-        (BERTopic was fitted with c-TF-IDF only so KeyBERTInspired does not run twice)."""
-        model = self.topic_model_
-        new, moves = list(topics), []
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            logging.getLogger("BERTopic").setLevel(logging.ERROR)  # update_topics warns on every custom list
-            if UNASSIGNED in topics and len(set(topics) - {UNASSIGNED}) > 0:
-                new = [int(t) for t in model.reduce_outliers(texts, topics, strategy=self.outlier_strategy,
-                                                             embeddings=X, threshold=self.outlier_threshold)]
-                vectors = {t: unit_rows(X[np.asarray(topics) == t].mean(axis=0), np.float32) for t in set(topics) - {UNASSIGNED}}
-                moves = [Reassignment(ids[i], UNASSIGNED, new[i], self.outlier_strategy,
-                                      round(float(X[i] @ vectors[new[i]]), 4))
-                         for i in range(len(topics)) if topics[i] == UNASSIGNED and new[i] != UNASSIGNED]
-            model.update_topics(texts, topics=new, top_n_words=self.n_keywords, vectorizer_model=self._vectorizer,
-                                ctfidf_model=model.ctfidf_model, representation_model=self._representation)
-        return new, moves
+        self._representation = representation_models(self.n_keywords, self.random_state or 0)
+        return reduce_outliers(self.topic_model_, texts, X, topics, ids, strategy=self.outlier_strategy,
+                               threshold=self.outlier_threshold, vectorizer=self.vectorizer_,
+                               representation=self._representation, n_keywords=self.n_keywords)
 
-    def _label(self, words: list[str], texts: list[str], members: np.ndarray) -> str:
-        """2-3 keywords that several members use (no one-off phrase), not overlapping, domain stop words only
-        when distinctive."""
-        stop = {w.lower() for w in self.stop_words}
-        tokens = self._tokens(texts)
-        member_sets = [tokens[i] for i in np.flatnonzero(members)]
-        min_docs = max(2, int(np.ceil(0.1 * len(member_sets))))
-        words = words[:max(3, len(words) // 2 + 1)]  # the label comes from the top keywords only
-        common = [w for w in words if sum(w in m for m in member_sets) >= min_docs]
-        chosen: list[str] = []
-        for word in common + [w for w in words if w not in common]:
-            if any(a[:5] == b[:5] for c in chosen for a in word.split() for b in c.split()):
-                continue  # same word or a near form of one already in the label (political / politic)
-            if set(word.split()) & stop and not self._distinctive(word, texts, members):
-                continue
-            chosen.append(word)
-            if len(chosen) == 3 or (len(chosen) == 2 and word not in common):
-                break
-        return " / ".join(chosen) or (words[0] if words else "(no keywords)")
-
-    def _tokens(self, texts: list[str]) -> list[set[str]]:
-        if getattr(self, "_token_sets", None) is None or len(self._token_sets) != len(texts):
-            analyzer = self._vectorizer.build_analyzer()
-            self._token_sets = [set(analyzer(t)) for t in texts]
-        return self._token_sets
-
-    def _distinctive(self, word: str, texts: list[str], members: np.ndarray) -> bool:
-        has = np.array([word in tokens for tokens in self._tokens(texts)])
-        inside, overall = has[members].mean(), has.mean()
-        return bool(overall > 0 and inside >= 0.3 and inside >= 2 * overall)
+    def _themes(self, texts, topics, theme_ids, to_internal, hit, stability, categories) -> list[Theme]:
+        """One Theme per BERTopic topic: keywords from BERTopic, the category's label for a category theme, else
+        a keyword label; stability from the internal theme it came from."""
+        cat_of = {i: categories[c].category_id for i, c in enumerate(hit)}
+        labeler = None
+        themes = []
+        for t in theme_ids:
+            words = [w for w, _ in (self.topic_model_.get_topic(t) or [])][:self.n_keywords]
+            source = to_internal.get(t)
+            category_id = cat_of.get(source) if source is not None else None
+            if category_id:
+                label = next(c.label for c in categories if c.category_id == category_id)
+            else:
+                labeler = labeler or KeywordLabeler(texts, self.vectorizer_.build_analyzer(), self.stop_words)
+                label = labeler.label(words, topics == t)
+            score = round(stability.get(source, 0.0), 4)
+            themes.append(Theme(theme_id=t, label=label, keywords=tuple(words), size=int((topics == t).sum()),
+                                stability=score, unstable=score < self.unstable_below, category_id=category_id))
+        return themes
 
     def _assign(self, X: np.ndarray, topics: np.ndarray, ids: Sequence[str]) -> list[Assignment]:
+        """Primary theme as given, and secondary themes by softmax (temperature 0.05) of the cosine to each theme
+        centroid: those other than the primary with weight >= ``secondary_min_weight`` (at most 3)."""
         theme_ids = sorted(self.centroids_)
         if not theme_ids:
             return [Assignment(i, UNASSIGNED, 0.0) for i in ids]
@@ -379,7 +262,7 @@ class ThemeModel(BaseEstimator):
         fresh = self._assign(X, nearest, ids)
         out = []
         for text, segment_id, new in zip(texts, ids, fresh):
-            known = self._train_index.get(_key(str(text)))
+            known = self.train_index_.get(_key(str(text)))
             if known is None:
                 out.append(new)
             else:
@@ -388,59 +271,11 @@ class ThemeModel(BaseEstimator):
         return out
 
     def save(self, path: str | Path) -> None:
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            logging.getLogger("BERTopic").disabled = True
-            self.topic_model_.save(path / "bertopic", serialization="safetensors", save_ctfidf=True,
-                                   save_embedding_model=False)
-            logging.getLogger("BERTopic").disabled = False
-        theme_ids = sorted(self.centroids_)
-        np.savez(path / "centroids.npz", theme_ids=np.asarray(theme_ids, dtype=np.int64),
-                 centroids=np.vstack([self.centroids_[t] for t in theme_ids]) if theme_ids else np.zeros((0, 0)))
-        state = {"params": self.get_params(), "themes": [asdict(t) for t in self.themes_],
-                 "assignments": [asdict(a) for a in self.assignments_],
-                 "reassignments": [asdict(r) for r in self.reassignments_], "selection": self.selection_,
-                 "zeroshot_threshold": self.zeroshot_threshold_, "zeroshot_calibration": self.zeroshot_calibration_,
-                 "size_parameters": self.size_parameters_, "coding": getattr(self, "coding_", {}),
-                 "segment_categories": getattr(self, "segment_categories_", []),
-                 "train_index": self._train_index}
-        atomic_write_text(path / "state.json", json.dumps(state, indent=1))
+        persist.save_model(self, path)
 
     @classmethod
-    def load(cls, path: str | Path, embedder, with_topic_model: bool = True) -> "ThemeModel":
-        """The saved model. ``with_topic_model=False`` skips BERTopic (and its import): enough for the learned
-        themes, assignments and centroids, and for ``transform`` of new segments."""
-        path = Path(path)
-        if not (path / "state.json").is_file():
-            raise PipelineError("not a saved theme model (state.json missing)", file=str(path))
-        state = json.loads((path / "state.json").read_text(encoding="utf-8"))
-        model = cls(**state["params"])
-        model.themes_ = [Theme(**{**t, "keywords": tuple(t["keywords"])}) for t in state["themes"]]
-        model.assignments_ = [Assignment(a["segment_id"], a["theme_id"], a["weight"],
-                                         tuple((int(t), float(w)) for t, w in a["secondary"]))
-                              for a in state["assignments"]]
-        model.reassignments_ = [Reassignment(**r) for r in state["reassignments"]]
-        model.selection_ = state["selection"]
-        model.zeroshot_threshold_ = state["zeroshot_threshold"]
-        model.zeroshot_calibration_ = state["zeroshot_calibration"]
-        model.size_parameters_ = state["size_parameters"]
-        model.coding_ = state.get("coding", {})
-        model.segment_categories_ = [(str(c), float(s)) for c, s in state.get("segment_categories", [])]
-        model._train_index = state["train_index"]
-        with np.load(path / "centroids.npz") as data:
-            model.centroids_ = {int(t): c.astype(np.float32) for t, c in zip(data["theme_ids"], data["centroids"])}
-        if not with_topic_model:
-            return model
-        from bertopic import BERTopic
-
-        model.topic_model_ = BERTopic.load(str(path / "bertopic"), embedding_model=bertopic_backend(embedder))
-        vectorizer = model.topic_model_.vectorizer_model
-        vectorizer.analyzer = LemmaAnalyzer()  # BERTopic's save drops a callable analyzer
-        vectorizer.fixed_vocabulary_ = True
-        model._vectorizer = vectorizer
-        return model
+    def load(cls, path: str | Path, embedder, with_topic_model: bool = True) -> ThemeModel:
+        return persist.load_model(cls, path, embedder, with_topic_model)
 
 
 def _key(text: str) -> str:

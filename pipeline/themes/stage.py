@@ -21,8 +21,9 @@ from pipeline.io.stage_cache import code_digest
 from pipeline.themes.model import ThemeModel
 
 # the modules whose code decides a theme fit: a changed version of any of them refits instead of reusing
-THEME_CODE = ("pipeline.themes.model", "pipeline.themes.coded", "pipeline.themes.clusters",
-              "pipeline.themes.bertopic_adapter", "pipeline.categories.zeroshot", "pipeline.categories.coder",
+THEME_CODE = ("pipeline.themes.model", "pipeline.themes.partition", "pipeline.themes.coded",
+              "pipeline.themes.clusters", "pipeline.themes.representation", "pipeline.themes.naming",
+              "pipeline.themes.persist", "pipeline.themes.bertopic_adapter", "pipeline.categories.zeroshot", "pipeline.categories.coder",
               "pipeline.categories.offlist", "pipeline.categories.items", "pipeline.categories.lemmas",
               "pipeline.categories.residual", "pipeline.categories.null_texts")
 FINGERPRINT_FILE = "fingerprint.txt"
@@ -32,7 +33,7 @@ def fit_fingerprint(config: Config, embedder_name: str, segments: Sequence[Segme
                     categories: Sequence[Category] | None = None) -> str:
     """What a theme fit depends on: theme config, seed, embedding model, the closed categories (they seed and code
     the themes), the theme-stage code, the versions of the packages it runs on, and the exact segments."""
-    digest = hashlib.sha256(json.dumps({"themes": asdict(config.themes), "seed": config.seed,
+    digest = hashlib.sha256(json.dumps({"themes": config.themes.model_dump(), "seed": config.seed,
                                         "model": embedder_name,
                                         "categories": [asdict(c) for c in categories or []],
                                         "code": code_digest(THEME_CODE),
@@ -55,7 +56,7 @@ def themes_stage(ctx: RunContext, clean: Cleaned, embed: Embedded, categories: C
                             "config or the code changed since the last fit (or there was none); run "
                             "`pipeline run` instead", file=str(ctx.model_dir))
     if model is None:
-        model = ThemeModel(**asdict(config.themes), random_state=config.seed)
+        model = ThemeModel(**config.themes.model_dump(), random_state=config.seed)
         try:
             model.fit([s.clean_text for s in segments], embed.embeddings, embedder,
                       categories=list(categories.categories), segment_ids=[s.segment_id for s in segments])

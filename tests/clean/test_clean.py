@@ -342,15 +342,25 @@ def test_clean_output_is_deterministic_and_in_input_order(cleaner):
     assert [s.answer_id for s in first.segments] == ["survey.csv:1", "survey.csv:3"]
 
 
-@pytest.mark.parametrize("config, message", [
-    (CleanConfig(near_duplicate_threshold=0.0), "near_duplicate_threshold"),
-    (CleanConfig(max_sentences_per_segment=0), "max_sentences_per_segment"),
-    (CleanConfig(boilerplate=["(unclosed"]), "clean.boilerplate[0]"),
-    (CleanConfig(acronyms={"": "nothing"}), "clean.acronyms"),
-    (CleanConfig(language_confidence=1.5), "clean.language_confidence"),
+@pytest.mark.parametrize("options, message", [
+    ({"near_duplicate_threshold": 0.0}, "clean.near_duplicate_threshold must be a number greater than 0 and at most 1"),
+    ({"max_sentences_per_segment": 0}, "clean.max_sentences_per_segment must be an integer of at least 1"),
+    ({"boilerplate": ["(unclosed"]}, "clean.boilerplate[0] must be a valid regular expression"),
+    ({"acronyms": {"": "nothing"}}, "clean.acronyms must map non-empty acronyms"),
+    ({"language_confidence": 1.5}, "clean.language_confidence must be a number greater than 0 and at most 1"),
 ])
-def test_clean_rejects_bad_config(config, message):
-    with pytest.raises(ConfigError, match=re.escape(message)):
+def test_clean_rejects_bad_config(options, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):  # when the config is built, before any cleaning
+        CleanConfig(**options)
+    bypassed = CleanConfig.model_construct(**{**CleanConfig().model_dump(), **options})  # skips validation
+    with pytest.raises(ConfigError, match=re.escape(message)):  # the Cleaner checks the model's rules again
+        Cleaner(bypassed).transform(make_answers(["Enough words to keep this one."]))
+
+
+def test_clean_rechecks_a_config_changed_in_place():
+    config = CleanConfig()
+    config.boilerplate.append("(unclosed")  # a list changed in place is not seen by assignment validation
+    with pytest.raises(ConfigError, match=re.escape("clean.boilerplate[0] must be a valid regular expression")):
         Cleaner(config).transform(make_answers(["Enough words to keep this one."]))
 
 

@@ -152,3 +152,27 @@ def test_embed_memo_embedder_encodes_each_distinct_string_once():
     np.testing.assert_array_equal(first, fake.encode(["a", "b", "a"]))
     np.testing.assert_array_equal(again[0], first[1])
     assert (again[1] == 1).all() and memo.name == fake.name
+
+
+@pytest.mark.parametrize("change", ["cache_version", "name"])
+def test_embed_cache_keeps_vectors_of_other_library_versions_apart(tmp_path, change):
+    """An upgrade of sentence-transformers, transformers or torch (the embedder's cache_version) is a cache miss:
+    vectors computed by two versions are never mixed in one run."""
+    first = HashingEmbedder()
+    first.cache_version = "torch=2.13.0"
+    cache = EmbeddingCache(tmp_path)
+    _, stats = cache.embed(["staff time"], first)
+    assert stats.misses == 1
+    again = HashingEmbedder()
+    again.cache_version = "torch=2.13.0"
+    assert EmbeddingCache(tmp_path).embed(["staff time"], again)[1].hits == 1
+    other = HashingEmbedder(name="fake-hash.v1" if change == "cache_version" else "fake-hash.v2")
+    other.cache_version = "torch=2.14.0" if change == "cache_version" else "torch=2.13.0"
+    assert EmbeddingCache(tmp_path).embed(["staff time"], other)[1].misses == 1
+
+
+def test_embed_sentence_transformer_cache_version_names_the_libraries():
+    from pipeline.embed import SentenceTransformerEmbedder
+
+    version = SentenceTransformerEmbedder("unused-path").cache_version
+    assert {part.split("=")[0] for part in version.split(",")} == {"sentence-transformers", "transformers", "torch"}

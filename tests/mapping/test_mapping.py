@@ -171,7 +171,7 @@ def test_mapping_similarity_is_mean_segment_cosine_max_over_items(fake):
     assert got == pytest.approx(expected, abs=1e-5)
 
 
-@pytest.mark.parametrize("threshold, emergent", [(2.0, True), (-1.0, False)])
+@pytest.mark.parametrize("threshold, emergent", [(1.0, True), (-1.0, False)])
 def test_mapping_given_threshold_decides_emergent(fake, threshold, emergent):
     themes, assignments, embeddings = build_themes(fake, SMALL_THEMES)
     mapper = CategoryMapper(emergent_threshold=threshold).fit(themes, assignments, embeddings, SMALL_CATEGORIES, fake)
