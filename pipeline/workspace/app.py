@@ -16,16 +16,15 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Any
 
 import jinja2
-from fastapi import FastAPI, Form, Header, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from pipeline.core.errors import PipelineError
-from pipeline.workspace.session import RebuildError, Workspace
+from pipeline.workspace import routes, routes_code
+from pipeline.workspace.session import Workspace
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "pipeline_token"
@@ -69,46 +68,6 @@ def create_app(workspace: Workspace, token: str, allowed_hosts: list[str] | None
             response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
         return response
 
-    from pipeline.workspace import routes, routes_code
-
     app.include_router(routes.router)
     app.include_router(routes_code.router)
     return app
-
-
-def check_write(request: Request, token: str | None = Form(None),
-                header: str | None = Header(None, alias="X-Pipeline-Token")) -> None:
-    """A FastAPI dependency of every POST: the token in the form or the header, never the cookie alone."""
-    expected = request.app.state.token.encode()
-    if not any(given and secrets.compare_digest(given.encode(), expected) for given in (token, header)):
-        raise HTTPException(status_code=403, detail="this write needs the workspace token in the form")
-
-
-def render(request: Request, template: str, **context: Any) -> HTMLResponse:
-    state = request.app.state
-    workspace: Workspace = state.workspace
-    flash, state.flash = list(state.flash), []
-    html = state.env.get_template(template).render(
-        token=state.token, run_id=workspace.view.run_id, who=workspace.who, flash=flash,
-        run_dir=str(workspace.run_dir), **context)
-    return HTMLResponse(html)
-
-
-def back(request: Request, target: str, message: str = "", error: bool = False) -> Response:
-    """303 to ``target`` (a path inside the app) with a one-line message shown on the next page."""
-    if message:
-        request.app.state.flash.append({"text": message, "error": error})
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    return RedirectResponse(target, status_code=303)
-
-
-def attempt(request: Request, target: str, action, success: str | None = None) -> Response:
-    """Run ``action()`` (an edit); a PipelineError becomes a message on the page instead of a failure."""
-    try:
-        detail = action()
-    except RebuildError as exc:
-        return back(request, target, str(exc), error=True)
-    except PipelineError as exc:
-        return back(request, target, f"not saved: {exc}", error=True)
-    return back(request, target, success or f"saved: {detail}; every output was rebuilt")

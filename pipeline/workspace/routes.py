@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from pipeline.workspace import edits
-from pipeline.workspace.app import attempt, back, check_write, render
+from pipeline.workspace.web import attempt, back, check_write, render
 from pipeline.workspace.pages import theme_segments, themes_table
 from pipeline.workspace.session import Workspace
 

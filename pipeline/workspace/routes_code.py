@@ -12,7 +12,7 @@ from starlette.background import BackgroundTask
 from pipeline.core.errors import PipelineError
 from pipeline.io.run_reader import read_manifest
 from pipeline.workspace import coding
-from pipeline.workspace.app import attempt, back, check_write, render
+from pipeline.workspace.web import attempt, back, check_write, render
 from pipeline.workspace.coding import CodingSession
 from pipeline.workspace.pages import quote_groups
 from pipeline.workspace.session import Workspace

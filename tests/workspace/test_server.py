@@ -150,7 +150,7 @@ def test_server_a_failed_edit_is_a_message_not_a_crash(served):
 
 def test_server_every_write_route_checks_the_form_token():
     from pipeline.workspace import routes, routes_code
-    from pipeline.workspace.app import check_write
+    from pipeline.workspace.web import check_write
 
     writes = [route for router in (routes.router, routes_code.router) for route in router.routes
               if route.methods - {"GET", "HEAD"}]
