@@ -54,6 +54,12 @@ def workspace_page(browser, fresh_run):
     running.stop()
 
 
+def submit(page, action) -> None:
+    """Do ``action`` (a click or key press that submits a form) and wait for the page it leads to."""
+    with page.expect_navigation(wait_until="load"):
+        action()
+
+
 def local_only(state) -> bool:
     return all(url.startswith((state["running"].base, "blob:", "data:")) for url in state["requests"])
 
@@ -61,14 +67,14 @@ def local_only(state) -> bool:
 def test_browser_rename_changes_themes_csv_and_the_report(workspace_page):
     page, out = workspace_page["page"], workspace_page["out"]
     staff = next(r for r in rows(out / "themes.csv") if r["category_id"] == "staff")
-    page.click(f"tr[data-theme-id='{staff['theme_id']}'] a")
+    submit(page, lambda: page.click(f"tr[data-theme-id='{staff['theme_id']}'] a"))
     page.fill("#rename-form input[name=label]", "Too few hands")
-    page.click("#rename-form button")
+    submit(page, lambda: page.click("#rename-form button"))
     assert page.locator("#theme-title").inner_text().startswith("Too few hands")
     assert "saved" in page.locator(".flash").inner_text()
     assert {r["theme_id"]: r["label"] for r in rows(out / "themes.csv")}[staff["theme_id"]] == "Too few hands"
     assert "Too few hands" in (out / "report.html").read_text(encoding="utf-8")
-    page.click("text=Audit trail")
+    submit(page, lambda: page.click("text=Audit trail"))
     assert "theme " + staff["theme_id"] + " renamed to 'Too few hands'" in page.locator("table.audit").inner_text()
     assert "browser-analyst" in page.locator("table.audit").inner_text()
     assert workspace_page["errors"] == [] and local_only(workspace_page)
@@ -82,7 +88,7 @@ def test_browser_recode_changes_segments_csv(workspace_page):
     page.goto(f"{workspace_page['running'].base}/themes/{staff}")
     item = page.locator(f"li.segment[data-segment-id='{segment}']")
     item.locator("select[name=theme]").select_option(money)
-    item.locator("button", has_text="Recode").click()
+    submit(page, lambda: item.locator("button", has_text="Recode").click())
     assert "recoded" in page.locator(".flash").inner_text()
     assert {r["segment_id"]: r["theme_id"] for r in rows(out / "segments.csv")}[segment] == money
     assert page.locator(f"li.segment[data-segment-id='{segment}']").count() == 0  # it left this theme's page
@@ -93,15 +99,14 @@ def test_browser_recode_changes_segments_csv(workspace_page):
 
 def test_browser_code_ten_items_from_the_keyboard_then_agreement(workspace_page):
     page, out = workspace_page["page"], workspace_page["out"]
-    page.click("text=Code the blind sample")
+    submit(page, lambda: page.click("text=Code the blind sample"))
     page.fill("#draw-form input[name=n]", "10")
-    page.click("#draw-form button")
+    submit(page, lambda: page.click("#draw-form button"))
     for step in range(10):
         assert page.locator("#progress-text").inner_text().startswith(f"{step} of 10 coded")
         page.keyboard.press(str(1 + step % 3))
         assert page.locator("input[type=radio]:checked").get_attribute("data-number") == str(1 + step % 3)
-        page.keyboard.press("Enter")
-        page.wait_for_load_state("load")
+        submit(page, lambda: page.keyboard.press("Enter"))
     assert page.locator("h1").inner_text() == "Agreement with the machine"
     kappa = page.locator("#kappa").inner_text()
     assert kappa != "n/a" and -1.0 <= float(kappa) <= 1.0
@@ -127,7 +132,7 @@ def _download(page, button: str, folder: Path) -> str:
 
 def test_browser_quote_selection_survives_themes_and_reload_then_exports(workspace_page, tmp_path):
     page = workspace_page["page"]
-    page.click("text=Quotes")
+    submit(page, lambda: page.click("text=Quotes"))
     sections = page.locator("section.quote-theme")
     assert sections.count() >= 2
     chosen = [sections.nth(0).locator("input.quote-select").first, sections.nth(1).locator("input.quote-select").first]
