@@ -411,13 +411,44 @@ def run_kmeans(ctx: Context) -> OpenSetRun:
                       {"k": k})
 
 
-def run_design(ctx: Context, **params) -> OpenSetRun:
-    from offlist import OffListThemes
+_PARTITIONS: dict = {}
+
+
+def run_partition(ctx: Context, rule: str = "elevation", threshold: float = 0.5) -> OpenSetRun:
+    """The product's theme stage up to its coded partition (zero-shot claims, seeded k-means over seeds, per-segment
+    coder, off-list rule), without BERTopic keywords and without the mapper: the emergent themes are the coded
+    partition's. Quick enough to compare off-list rules on every condition; ``ours`` is the whole product."""
+    from pipeline.categories import category_similarity, claim_segments, topical
+    from pipeline.core.config import ThemesConfig
+    from pipeline.embed import MemoEmbedder
+    from pipeline.themes.coded import coded_partition
+    from pipeline.themes.model import _seeds
+    from pipeline.themes.partition import seed_partitions
 
     t0 = time.perf_counter()
-    model = OffListThemes(random_state=ctx.seed, **params).fit(ctx.X, ctx.records, shared_embedder(), ctx.texts)
-    return OpenSetRun(model.emergent_, model.segment_score_, model.themes_, set(model.emergent_themes_),
-                      time.perf_counter() - t0, dict(model.info_), dict(getattr(model, "extra_scores_", {})))
+    config = ThemesConfig()
+    records, embedder = topical(ctx.records), MemoEmbedder(shared_embedder())
+    X = ctx.X / np.linalg.norm(ctx.X, axis=1, keepdims=True)
+    key = (ctx.data.name, tuple(ctx.listed), ctx.seed)
+    if key not in _PARTITIONS:  # the rule variants share one partition per condition
+        claims, _, _ = claim_segments(category_similarity(X, records, embedder), records, embedder, None)
+        hit = sorted(set(claims[claims >= 0].tolist()))
+        _PARTITIONS.clear()
+        _PARTITIONS[key] = hit, seed_partitions(
+            X, claims, hit, cluster_model="auto", seeds=_seeds(ctx.seed, config.n_seeds),
+            min_themes=config.min_themes, max_themes=config.max_themes, n_themes=None)
+    hit, seeds = _PARTITIONS[key]
+    coded = coded_partition(X, seeds.labels, seeds.labelings, seeds.medoid, len(hit), records, embedder,
+                            min_elevation=config.off_list_elevation, random_state=ctx.seed,
+                            keep_confident=config.confident_never_emergent, rule=rule, threshold=threshold)
+    themes = coded.labels
+    emergent_ids = set(range(len(coded.categories), int(themes.max()) + 1)) if len(themes) else set()
+    score = coded.scorer.score_
+    theme_score = np.zeros(len(themes))
+    for t in np.unique(themes):
+        theme_score[themes == t] = score[themes == t].mean()
+    return OpenSetRun(np.isin(themes, sorted(emergent_ids)), score, themes, emergent_ids, time.perf_counter() - t0,
+                      dict(coded.info), {"theme_score": theme_score, "name": -coded.scorer.similarity_.max(axis=1)})
 
 
 METHODS: dict[str, Callable[[Context], OpenSetRun]] = {
@@ -427,11 +458,15 @@ METHODS: dict[str, Callable[[Context], OpenSetRun]] = {
     "bertopic-zs0.3+mapper": lambda ctx: run_bertopic_zeroshot(ctx, 0.3, True),
     "bertopic-zs0.5": lambda ctx: run_bertopic_zeroshot(ctx, 0.5),
     "kmeans": run_kmeans,
-    "design": run_design,
+    "partition": run_partition,
+    "partition-score0.5": lambda ctx: run_partition(ctx, "score", 0.5),
+    "partition-score0.55": lambda ctx: run_partition(ctx, "score", 0.55),
+    "partition-score0.6": lambda ctx: run_partition(ctx, "score", 0.6),
 }
-DEFAULT_METHODS = ["ours", "nearest-name", "bertopic-zs0.3", "bertopic-zs0.3+mapper", "bertopic-zs0.5", "kmeans",
-                   "design"]
-BASELINES = DEFAULT_METHODS[:-1]
+DEFAULT_METHODS = ["ours", "nearest-name", "kmeans", "partition"]
+OPTIONAL_METHODS = ["bertopic-zs0.3", "bertopic-zs0.3+mapper", "bertopic-zs0.5", "partition-score0.5",
+                    "partition-score0.55", "partition-score0.6"]
+
 
 
 # ----------------------------------------------------------------------------------------------- scoring
@@ -522,8 +557,7 @@ def benchmark_set(name: str, methods: list[str], with_codebook: bool = False, se
         entry = {"withheld": list(cond.withheld), "siblings": cond.siblings, "methods": {}}
         for method in methods:
             try:
-                fn = METHODS[method] if method != "design" else (lambda c: run_design(c, **(design_params or {})))
-                run = fn(ctx)
+                run = METHODS[method](ctx)
                 row = score_run(data, cond, run)
                 row.update({"seconds": round(run.seconds, 1), "info": _jsonable(run.info)})
             except Exception as exc:  # noqa: BLE001 -- one failing method must not lose the others

@@ -60,6 +60,7 @@ class RunResult:
     theme_selection = property(lambda self: self._latest("selection", "themes"))
     theme_method = property(lambda self: self._latest("method", "themes", default={}))
     segment_categories = property(lambda self: self._latest("segment_categories", "themes"))
+    segment_off_list = property(lambda self: self._latest("segment_off_list", "themes"))
     centroids = property(lambda self: self._latest("centroids", "stable_ids", "themes", default={}))
     theme_model_reused = property(lambda self: self._latest("reused", "themes", default=False))
     category_scores = property(lambda self: self._latest("scores", "mapping"))

@@ -8,11 +8,12 @@ from pipeline.categories.items import (
 from pipeline.categories.lemmas import LemmaAnalyzer, content_lemmas, lemma_pipeline, lemma_table
 from pipeline.categories.null_texts import OFF_TOPIC_SENTENCES, SURVEY_REGISTER_NULL
 from pipeline.categories.offlist import OffListDetector, corpus_baseline, off_topic_floor
+from pipeline.categories.offlist_score import OffListScorer
 from pipeline.categories.residual import RESIDUAL_LABELS, is_residual, topical
 from pipeline.categories.zeroshot import calibrate_zeroshot_threshold, category_similarity, claim_segments
 
 __all__ = ["CategoryCoder", "CategoryItems", "LABEL_TEMPLATES", "LemmaAnalyzer", "OFF_TOPIC_SENTENCES",
-           "OffListDetector", "RESIDUAL_LABELS", "SURVEY_REGISTER_NULL", "calibrate_zeroshot_threshold",
+           "OffListDetector", "OffListScorer", "RESIDUAL_LABELS", "SURVEY_REGISTER_NULL", "calibrate_zeroshot_threshold",
            "category_similarity", "claim_segments", "content_lemmas", "core_items", "corpus_baseline",
            "embed_categories", "is_residual", "item_similarity", "keyword_overlap", "lemma_pipeline", "lemma_table",
            "off_topic_floor", "topical"]

@@ -73,6 +73,7 @@ class ThemeFit:
     method: dict[str, Any]  # how category and emergent themes were formed
     segment_categories: tuple[tuple[str, float], ...]  # per segment: its own closed category and score
     centroids: dict[int, np.ndarray]
+    segment_off_list: tuple[float, ...] = ()  # per segment: calibrated P(no listed category), aligned
     model: Any = field(default=None, repr=False)
     reused: bool = False  # the saved fit matched and was reused instead of re-fitted
     id_map: dict[int, int] = field(default_factory=dict)

@@ -214,6 +214,13 @@ class ThemesConfig(_Section):
         0.5, description='"coded": a cluster is off the list when its similarity to its best category stands fewer '
                          "corpus standard deviations than this above the corpus as a whole (the rule of "
                          "mapping.min_elevation).")
+    off_list_rule: Literal["elevation", "score"] = Field(
+        "elevation", description='"coded": which clusters are off the list. "elevation": off_list_elevation; '
+                                 '"score": the mean calibrated off-list score of its segments (segments.csv '
+                                 "off_list_score) is at least off_list_threshold.")
+    off_list_threshold: Share = Field(
+        0.5, description='off_list_rule = "score": the mean off-list score (a probability, 0.5 = the evidence leans '
+                         "neither way) from which a cluster is off the list.")
     outlier_strategy: Literal["embeddings", "c-tf-idf", "distributions"] = Field(
         "embeddings", description="BERTopic reduce_outliers strategy for segments no cluster took.")
     outlier_threshold: Similarity = Field(

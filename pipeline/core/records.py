@@ -103,6 +103,8 @@ class Theme:
     noise: bool = False  # marked as noise by an analyst
     pinned: bool = False  # category/emergent set by an analyst in labels.yaml, not by the mapping
     memo: str = ""  # the analyst's note on the theme (labels.yaml ``memo``); never used to code anything
+    # mean calibrated probability that its segments belong to no listed category (pipeline.categories.offlist_score)
+    off_list_score: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,9 +17,11 @@ from pipeline.io.atomic import write_csv
 
 LEDGER_COLUMNS = ["answer_id", "file", "row", "respondent_id", "status", "reason", "detail", "n_segments"]
 SEGMENT_COLUMNS = ["segment_id", "answer_id", "respondent_id", "file", "row", "index", "start", "end", "text",
-                   "clean_text", "theme_id", "theme_label", "weight", "secondary", "category_id", "category_score"]
+                   "clean_text", "theme_id", "theme_label", "weight", "secondary", "category_id", "category_score",
+                   "off_list_score"]
 THEME_COLUMNS = ["theme_id", "label", "keywords", "size", "share", "stability", "unstable", "category_id",
-                 "category_label", "confidence", "emergent", "definition", "n_respondents", "noise", "memo"]
+                 "category_label", "confidence", "emergent", "off_list_score", "definition", "n_respondents", "noise",
+                 "memo"]
 ASSIGNMENT_COLUMNS = ["segment_id", "answer_id", "respondent_id", "theme_id", "theme_label", "weight", "secondary"]
 REASSIGNMENT_COLUMNS = ["segment_id", "from_theme", "from_label", "to_theme", "to_label", "strategy", "score"]
 CATEGORY_MAP_COLUMNS = ["theme_id", "theme_label", "category_id", "category_label", "similarity", "keyword_overlap",
@@ -62,8 +64,10 @@ def ledger_rows(ledger: Sequence[LedgerEntry]) -> list[dict[str, Any]]:
 
 
 def segment_rows(segments: Sequence[Segment], assignments: Sequence[Assignment], themes: Sequence[Theme],
-                 segment_categories: Sequence[tuple[str, float]] = ()) -> list[dict[str, Any]]:
-    """One row per kept segment: provenance, theme, and (when categories are given) the segment's own category."""
+                 segment_categories: Sequence[tuple[str, float]] = (),
+                 segment_off_list: Sequence[float] = ()) -> list[dict[str, Any]]:
+    """One row per kept segment: provenance, theme, and (when categories are given) the segment's own category
+    and its calibrated off-list score."""
     by_segment = {assignment.segment_id: assignment for assignment in assignments}
     themes_by_id = {theme.theme_id: theme for theme in themes}
     rows = []
@@ -74,7 +78,8 @@ def segment_rows(segments: Sequence[Segment], assignments: Sequence[Assignment],
         rows.append({**as_row(segment), "theme_id": theme_id, "theme_label": theme_label(theme_id, themes_by_id),
                      "weight": assignment.weight if assignment else None,
                      "secondary": format_secondary(assignment.secondary) if assignment else "",
-                     "category_id": category[0], "category_score": category[1]})
+                     "category_id": category[0], "category_score": category[1],
+                     "off_list_score": segment_off_list[position] if position < len(segment_off_list) else None})
     return rows
 
 
@@ -176,7 +181,8 @@ def quote_rows(quotes: Sequence[Quote], themes: Sequence[Theme]) -> list[dict[st
 TABLES = {  # file name -> (columns, builder)
     "ledger.csv": (LEDGER_COLUMNS, lambda r: ledger_rows(r.ledger)),
     "segments.csv": (SEGMENT_COLUMNS, lambda r: segment_rows(r.segments, r.assignments, r.themes,
-                                                             r.segment_categories)),
+                                                             r.segment_categories,
+                                                             getattr(r, "segment_off_list", ()))),
     "themes.csv": (THEME_COLUMNS, lambda r: theme_rows(r.themes, r.segments, r.assignments,
                                                        [*r.categories, *getattr(r, "analyst_codes", ())])),
     "assignments.csv": (ASSIGNMENT_COLUMNS, lambda r: assignment_rows(r.assignments, r.segments, r.themes)),

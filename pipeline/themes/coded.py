@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from pipeline.categories import CategoryCoder, OffListDetector
+from pipeline.categories import CategoryCoder, OffListDetector, OffListScorer
 from pipeline.core.records import UNASSIGNED, Category
 from pipeline.themes.clusters import theme_stability
 
@@ -33,6 +33,7 @@ class CodedPartition:
     stability: dict[int, float]
     info: dict = field(default_factory=dict)
     coder: CategoryCoder | None = None  # the fitted per-segment coder the category themes come from
+    scorer: OffListScorer | None = None  # the calibrated off-list score of every segment
 
 
 def min_emergent_size(n_segments: int) -> int:
@@ -42,21 +43,27 @@ def min_emergent_size(n_segments: int) -> int:
 
 def coded_partition(X: np.ndarray, consensus: np.ndarray, labelings: Sequence[np.ndarray], medoid: int | None,
                     n_seeded: int, categories: Sequence[Category], embedder, *, min_elevation: float = 0.5,
-                    random_state: int | None = 0, keep_confident: bool = True) -> CodedPartition:
+                    random_state: int | None = 0, keep_confident: bool = True, rule: str = "elevation",
+                    threshold: float = 0.5) -> CodedPartition:
     """Combine the per-segment category coder with the clusters' off-list verdicts.
 
     ``consensus`` and each of ``labelings`` (one per seed, ``consensus`` among them at ``medoid``) label every
     segment: ``0..n_seeded-1`` are the zero-shot-seeded groups (never off the list), larger labels free clusters,
-    ``UNASSIGNED`` outliers (coded like everything else).
+    ``UNASSIGNED`` outliers (coded like everything else). ``rule`` decides which free clusters are off the list:
+    ``"elevation"`` (``OffListDetector``) or ``"score"`` (mean calibrated off-list score of its segments, from
+    ``OffListScorer``, at least ``threshold``).
     """
     categories = list(categories)
     coder = CategoryCoder(random_state=random_state or 0).fit(X, categories, embedder)
     detector = OffListDetector(min_elevation).fit(X, categories, embedder)
+    scorer = OffListScorer(random_state=random_state or 0).fit(X, categories, embedder)
     stays_coded = coder.confident_ if keep_confident else np.zeros(len(X), dtype=bool)
     masks = []  # per seed: the segments that seed would make emergent
     for labels in labelings:
         free = sorted(set(labels.tolist()) - set(range(n_seeded)) - {UNASSIGNED})
-        masks.append(np.isin(labels, sorted(detector.off_list(X, labels, free))) & ~stays_coded)
+        off = (detector.off_list(X, labels, free) if rule == "elevation" else
+               {c for c in free if scorer.theme_score(labels == c) >= threshold})
+        masks.append(np.isin(labels, sorted(off)) & ~stays_coded)
     votes = np.sum(masks, axis=0) if masks else np.zeros(len(X), dtype=int)
     emergent = (2 * votes > len(masks)) & (consensus >= n_seeded)
     smallest = min_emergent_size(len(X))
@@ -78,12 +85,20 @@ def coded_partition(X: np.ndarray, consensus: np.ndarray, labelings: Sequence[np
     per_seed = [np.where(mask, offset + np.maximum(labels, 0), coded) for labels, mask in zip(labelings, masks)]
     stability = {theme: theme_stability(final == theme, per_seed, skip=medoid if len(per_seed) > 1 else None)
                  for theme in range(len(used) + len(emergent_clusters))}
-    info = {"method": "each segment joins the theme of its own closed category (coded one by one), except segments "
-                      "whose cluster no listed category describes (less than "
-                      f"{min_elevation:g} corpus standard deviations closer to any category than the corpus as a "
-                      f"whole) in a majority of {len(masks)} seeds: they form emergent themes of at least {smallest} "
-                      "segments" + ("; segments the coder is surest of always keep their category" if keep_confident
-                                    else ""),
+    info = {"method": _method_text(rule, min_elevation, threshold, len(masks), smallest, keep_confident),
             "emergent_segments": int(emergent.sum()), "emergent_themes": len(emergent_clusters),
-            "category_themes": len(used), "coder_rounds": coder.n_rounds_, "off_list_floor": detector.floor_}
-    return CodedPartition(final, used, stability, info, coder)
+            "category_themes": len(used), "coder_rounds": coder.n_rounds_, "off_list_floor": detector.floor_,
+            "off_list_rule": rule, "off_list_calibrated_on": scorer.n_loco_}
+    return CodedPartition(final, used, stability, info, coder, scorer)
+
+
+def _method_text(rule: str, min_elevation: float, threshold: float, n_seeds: int, smallest: int,
+                 keep_confident: bool) -> str:
+    """How the themes were formed, in one sentence for the report and manifest."""
+    off = (f"less than {min_elevation:g} corpus standard deviations closer to any category than the corpus as a "
+           "whole" if rule == "elevation" else
+           f"its segments' mean calibrated off-list score at least {threshold:g}")
+    return ("each segment joins the theme of its own closed category (coded one by one), except segments whose "
+            f"cluster no listed category describes ({off}) in a majority of {n_seeds} seeds: they form emergent "
+            f"themes of at least {smallest} segments"
+            + ("; segments the coder is surest of always keep their category" if keep_confident else ""))

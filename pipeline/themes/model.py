@@ -66,7 +66,7 @@ from typing import Optional
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from pipeline.categories import CategoryCoder, category_similarity, claim_segments, topical
+from pipeline.categories import CategoryCoder, OffListScorer, category_similarity, claim_segments, topical
 from pipeline.core.config import Seed, ThemesConfig
 from pipeline.core.errors import PipelineError
 from pipeline.core.params import ParameterConstraints, check_parameters
@@ -100,6 +100,7 @@ class ThemeModel(BaseEstimator):
                  max_themes: int = 30, n_seeds: int = 5, unstable_below: float = 0.6, min_segments: int = 12,
                  zeroshot: bool = True, zeroshot_min_similarity: float | None = None,
                  category_themes: str = "coded", off_list_elevation: float = 0.5,
+                 off_list_rule: str = "elevation", off_list_threshold: float = 0.5,
                  confident_never_emergent: bool = True,
                  outlier_strategy: str = "embeddings", outlier_threshold: float = 0.0,
                  secondary_min_weight: float = 0.15, n_keywords: int = 10,
@@ -115,6 +116,8 @@ class ThemeModel(BaseEstimator):
         self.zeroshot_min_similarity = zeroshot_min_similarity
         self.category_themes = category_themes
         self.off_list_elevation = off_list_elevation
+        self.off_list_rule = off_list_rule
+        self.off_list_threshold = off_list_threshold
         self.confident_never_emergent = confident_never_emergent
         self.outlier_strategy = outlier_strategy
         self.outlier_threshold = outlier_threshold
@@ -140,10 +143,11 @@ class ThemeModel(BaseEstimator):
                                 seeds=_seeds(self.random_state, self.n_seeds), min_themes=self.min_themes,
                                 max_themes=self.max_themes, n_themes=self.n_themes)
         self.selection_, self.size_parameters_ = seeds.selection, seeds.size_parameters
-        internal, stability, coder, self.coding_ = seeds.labels, seeds.stability, None, {}
+        internal, stability, coder, scorer, self.coding_ = seeds.labels, seeds.stability, None, None, {}
         if self.category_themes == "coded" and self.zeroshot and categories:
-            internal, hit, stability, coder = self._code(X, seeds, len(hit), categories, items_embedder)
-        self.segment_categories_ = self._segment_categories(X, categories, items_embedder, coder)
+            internal, hit, stability, coder, scorer = self._code(X, seeds, len(hit), categories, items_embedder)
+        coder = self._segment_categories(X, categories, items_embedder, coder)
+        self.segment_off_list_ = self._segment_off_list(X, categories, items_embedder, scorer)
         clock = self._time("partition", clock)
         self.vectorizer_ = make_vectorizer()  # 4. BERTopic keywords, outliers
         self.topic_model_, topics = fit_bertopic(texts, X, internal, embedder, self.vectorizer_, self.n_keywords)
@@ -153,7 +157,7 @@ class ThemeModel(BaseEstimator):
         topics = np.asarray(topics, dtype=np.int64)  # 5. themes, centroids, assignments with secondary themes
         theme_ids = sorted(set(topics.tolist()) - {UNASSIGNED})
         self.centroids_ = {t: unit_rows(X[topics == t].mean(axis=0), np.float32) for t in theme_ids}
-        self.themes_ = self._themes(texts, topics, theme_ids, to_internal, hit, stability, categories)
+        self.themes_ = self._themes(texts, topics, theme_ids, to_internal, hit, stability, categories, coder)
         self.assignments_ = self._assign(X, topics, ids)
         self.train_index_ = {_key(text): i for i, text in reversed(list(enumerate(texts)))}
         self._time("assign", clock)
@@ -190,19 +194,32 @@ class ThemeModel(BaseEstimator):
         (``pipeline.themes.coded``)."""
         coded = coded_partition(X, seeds.labels, seeds.labelings, seeds.medoid, n_seeded, categories, embedder,
                                 min_elevation=self.off_list_elevation, random_state=self.random_state,
-                                keep_confident=self.confident_never_emergent)
+                                keep_confident=self.confident_never_emergent, rule=self.off_list_rule,
+                                threshold=self.off_list_threshold)
         self.coding_ = coded.info
-        return coded.labels, coded.categories, coded.stability, coded.coder
+        return coded.labels, coded.categories, coded.stability, coded.coder, coded.scorer
 
-    def _segment_categories(self, X, categories, embedder, coder) -> list[tuple[str, float]]:
-        """Each segment's own closed category and its score: the coder the category themes came from, or one
-        fitted here when the themes were not coded (the report shows a segment's category beside its theme)."""
+    def _segment_categories(self, X, categories, embedder, coder) -> CategoryCoder | None:
+        """Each segment's own closed category and its score (``segment_categories_``): the coder the category
+        themes came from, or one fitted here when the themes were not coded (the report shows a segment's category
+        beside its theme). Returns that coder."""
+        self.segment_categories_ = []
         if not categories:
-            return []
+            return None
         if coder is None:
             coder = CategoryCoder(random_state=self.random_state or 0).fit(X, categories, embedder)
-        return [(categories[label].category_id, round(float(coder.scores_[row, label]), 4))
-                for row, label in enumerate(coder.labels_)]
+        self.segment_categories_ = [(categories[label].category_id, round(float(coder.scores_[row, label]), 4))
+                                    for row, label in enumerate(coder.labels_)]
+        return coder
+
+    def _segment_off_list(self, X, categories, embedder, scorer) -> list[float]:
+        """Each segment's calibrated off-list score (``OffListScorer``): the one the emergent themes came from, or
+        one fitted here; empty without categories."""
+        if not categories:
+            return []
+        if scorer is None:
+            scorer = OffListScorer(random_state=self.random_state or 0).fit(X, categories, embedder)
+        return [round(float(score), 4) for score in scorer.score_]
 
     def _reduce_outliers(self, texts, X, topics, ids) -> tuple[list[int], list[Reassignment]]:
         self._representation = representation_models(self.n_keywords, self.random_state or 0)
@@ -210,10 +227,14 @@ class ThemeModel(BaseEstimator):
                                threshold=self.outlier_threshold, vectorizer=self.vectorizer_,
                                representation=self._representation, n_keywords=self.n_keywords)
 
-    def _themes(self, texts, topics, theme_ids, to_internal, hit, stability, categories) -> list[Theme]:
+    def _themes(self, texts, topics, theme_ids, to_internal, hit, stability, categories, coder) -> list[Theme]:
         """One Theme per BERTopic topic: keywords from BERTopic, the category's label for a category theme, else
-        a keyword label; stability from the internal theme it came from."""
+        a keyword label; stability from the internal theme it came from. A category theme's ``confidence`` is
+        the mean probability the coder gives its segments for its category (segments.csv ``category_score``);
+        every theme's ``off_list_score`` is the mean of its segments' off-list scores."""
         cat_of = {i: categories[c].category_id for i, c in enumerate(hit)}
+        column = {c.category_id: j for j, c in enumerate(categories)}
+        off_list = np.asarray(self.segment_off_list_, dtype=np.float64)
         labeler = None
         themes = []
         for t in theme_ids:
@@ -226,8 +247,13 @@ class ThemeModel(BaseEstimator):
                 labeler = labeler or KeywordLabeler(texts, self.vectorizer_.build_analyzer(), self.stop_words)
                 label = labeler.label(words, topics == t)
             score = round(stability.get(source, 0.0), 4)
-            themes.append(Theme(theme_id=t, label=label, keywords=tuple(words), size=int((topics == t).sum()),
-                                stability=score, unstable=score < self.unstable_below, category_id=category_id))
+            members = topics == t
+            confidence = (round(float(coder.scores_[members, column[category_id]].mean()), 4)
+                          if category_id and coder is not None and members.any() else None)
+            themes.append(Theme(theme_id=t, label=label, keywords=tuple(words), size=int(members.sum()),
+                                stability=score, unstable=score < self.unstable_below, category_id=category_id,
+                                confidence=confidence,
+                                off_list_score=round(float(off_list[members].mean()), 4) if len(off_list) else None))
         return themes
 
     def _assign(self, X: np.ndarray, topics: np.ndarray, ids: Sequence[str]) -> list[Assignment]:

@@ -33,7 +33,8 @@ def save_model(model, path: str | Path) -> None:
              "assignments": [asdict(a) for a in model.assignments_],
              "reassignments": [asdict(r) for r in model.reassignments_],
              **{name.rstrip("_"): getattr(model, name) for name in LEARNED},
-             "segment_categories": model.segment_categories_, "train_index": model.train_index_}
+             "segment_categories": model.segment_categories_,
+             "segment_off_list": list(getattr(model, "segment_off_list_", [])), "train_index": model.train_index_}
     atomic_write_text(path / "state.json", json.dumps(state, indent=1))
 
 
@@ -53,6 +54,7 @@ def load_model(cls, path: str | Path, embedder, with_topic_model: bool = True):
     for name in LEARNED:
         setattr(model, name, state.get(name.rstrip("_"), {} if name == "coding_" else None))
     model.segment_categories_ = [(str(c), float(s)) for c, s in state.get("segment_categories", [])]
+    model.segment_off_list_ = [float(s) for s in state.get("segment_off_list", [])]
     model.train_index_ = state["train_index"]
     with np.load(path / "centroids.npz") as data:
         model.centroids_ = {int(t): c.astype(np.float32) for t, c in zip(data["theme_ids"], data["centroids"])}

@@ -70,6 +70,7 @@ def themes_stage(ctx: RunContext, clean: Cleaned, embed: Embedded, categories: C
         method=dict(getattr(model, "coding_", {})),
         # each segment's own closed category, from the coder the theme stage used (never the catch-all option)
         segment_categories=tuple(getattr(model, "segment_categories_", [])),
+        segment_off_list=tuple(getattr(model, "segment_off_list_", [])),
         centroids=dict(model.centroids_), model=model, reused=reused,
         id_map={theme_id: theme_id for theme_id in model.centroids_})
 

@@ -44,11 +44,27 @@ def stub_detector(off_clusters):
     return StubDetector
 
 
+class StubScorer:
+    """Off-list score 0.9 for rows 30-39 (the planted off-list rows), 0.2 elsewhere."""
+
+    def __init__(self, random_state=0):
+        pass
+
+    def fit(self, X, categories, embedder):
+        self.score_ = np.where(np.arange(N) >= 30, 0.9, 0.2)
+        self.n_loco_ = len(categories)
+        return self
+
+    def theme_score(self, members):
+        return float(self.score_[members].mean())
+
+
 @pytest.fixture
 def stubbed(monkeypatch):
     def install(off_clusters):
         monkeypatch.setattr(coding, "CategoryCoder", StubCoder)
         monkeypatch.setattr(coding, "OffListDetector", stub_detector(set(off_clusters)))
+        monkeypatch.setattr(coding, "OffListScorer", StubScorer)
     return install
 
 
@@ -172,3 +188,13 @@ def test_coding_segment_categories_come_from_the_theme_stage_and_survive_save_lo
     model.save(tmp_path / "model")
     assert ThemeModel.load(tmp_path / "model", fake, with_topic_model=False).segment_categories_ == \
         model.segment_categories_
+
+
+@pytest.mark.parametrize("threshold, emergent_rows", [(0.5, 10), (0.95, 0)])
+def test_coding_score_rule_makes_clusters_at_or_above_the_threshold_emergent(stubbed, threshold, emergent_rows):
+    stubbed(off_clusters=set())  # the elevation rule would call nothing off the list
+    consensus = consensus_labels()
+    result = run([consensus, consensus.copy(), consensus.copy()], rule="score", threshold=threshold)
+    assert result.info["emergent_segments"] == emergent_rows
+    assert result.info["off_list_rule"] == "score"
+    assert bool((result.labels[30:] == 2).all()) is (emergent_rows == 10)
