@@ -36,7 +36,7 @@ def _data(tiny_texts, tiny_categories, fake_embedder) -> dict:
 
 
 def _cases() -> dict[str, Case]:
-    from pipeline.categories import CategoryCoder, OffListDetector
+    from pipeline.categories import CategoryCoder, OffListDetector, OffListScorer
     from pipeline.mapping import CategoryMapper
     from pipeline.themes import ThemeModel
 
@@ -59,6 +59,10 @@ def _cases() -> dict[str, Case]:
         make=lambda seed: OffListDetector(),
         fit=lambda est, d: est.fit(d["X"], d["categories"], d["embedder"]),
         result=lambda est: round(est.floor_, 6))
+    cases["OffListScorer"] = Case(
+        make=lambda seed: OffListScorer(random_state=seed),
+        fit=lambda est, d: est.fit(d["X"], d["categories"], d["embedder"]),
+        result=lambda est: est.score_.round(6).tolist())
     cases["CategoryMapper"] = Case(
         make=lambda seed: CategoryMapper(random_state=seed),
         fit=lambda est, d: est.fit(d["themes"], d["assignments"], d["X"], d["categories"], d["embedder"]),

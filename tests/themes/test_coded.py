@@ -198,3 +198,21 @@ def test_coding_score_rule_makes_clusters_at_or_above_the_threshold_emergent(stu
     assert result.info["emergent_segments"] == emergent_rows
     assert result.info["off_list_rule"] == "score"
     assert bool((result.labels[30:] == 2).all()) is (emergent_rows == 10)
+
+
+@pytest.mark.parametrize("rule", ["elevation", "score"])
+@pytest.mark.parametrize("offlist", [True, False])
+def test_coding_real_components_planted_offlist_cluster_is_the_only_emergent_theme(rule, offlist):
+    from tests.categories.test_offlist_score import CATEGORIES as FOUR, DirectionEmbedder, planted
+
+    X, clusters = planted(offlist=offlist, seed=1)
+    labelings = [clusters.copy() for _ in range(3)]  # every seed finds the planted clusters (all free: n_seeded 0)
+    result = coding.coded_partition(X, labelings[0], labelings, 0, 0, FOUR, DirectionEmbedder(), rule=rule,
+                                    keep_confident=True)
+    emergent = result.labels >= len(result.categories)
+    if offlist:
+        assert result.info["emergent_themes"] == 1
+        assert emergent[clusters == 4].mean() >= 0.5 and not emergent[clusters < 4].any()
+    else:
+        assert result.info["emergent_themes"] == 0 and not emergent.any()
+    assert result.scorer.theme_score(clusters == 0) < 0.5
