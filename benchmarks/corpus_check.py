@@ -18,6 +18,7 @@ import re
 import shutil
 import sys
 import tempfile
+import tomllib
 import warnings
 from collections import defaultdict
 from pathlib import Path
@@ -71,11 +72,11 @@ def corpus_folder(with_wave2: bool, work: Path) -> Path:
     return folder
 
 
-def run_corpus(folder: Path, seed: int, cache_dir: str | None):
+def run_corpus(folder: Path, seed: int, cache_dir: str | None, overrides: dict | None = None):
     from pipeline.core.config import load_config
     from pipeline.runner import run
 
-    config = load_config(folder / "pipeline.toml", {"seed": seed})
+    config = load_config(folder / "pipeline.toml", {**(overrides or {}), "seed": seed})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return run(folder, config, None, until="report", cache_dir=cache_dir)
@@ -129,14 +130,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpora", default="base,wave2")
     parser.add_argument("--cache-dir", default=str(REPO / "outputs" / ".cache"))
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "corpus-check.json"))
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="config override, e.g. themes.off_list_rule=score (repeatable)")
     args = parser.parse_args(argv)
+    overrides = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        try:  # a TOML value (0.5, true, "x"); a bare word is a string
+            overrides[key] = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            overrides[key] = value
     runs = []
     with tempfile.TemporaryDirectory() as work:
         for corpus in args.corpora.split(","):
             folder = corpus_folder(corpus == "wave2", Path(work))
             tags = corpus_tags(corpus == "wave2")
             for seed in [int(s) for s in args.seeds.split(",")]:
-                scored = score(run_corpus(folder, seed, args.cache_dir), tags)
+                scored = score(run_corpus(folder, seed, args.cache_dir, overrides), tags)
                 entry = {"corpus": corpus, "seed": seed, **scored, "goals": goals(scored)}
                 runs.append(entry)
                 t = scored["tags"]
@@ -144,8 +154,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"{k} P {t[k]['precision']:.2f} R {t[k]['recall']:.2f}" for k in EMERGENT_TAGS if k in t)
                     + " | listed recall " + " ".join(f"{k[:8]} {v['category_recall']:.2f}" for k, v in t.items()
                                                      if "category_recall" in v) + f" | {entry['goals']}", flush=True)
-    Path(args.out).write_text(json.dumps({"command": " ".join(["python -m benchmarks.corpus_check", *(argv or sys.argv[1:])]),
-                                          "runs": runs}, indent=1))
+    command = " ".join(["python -m benchmarks.corpus_check", *(argv if argv is not None else sys.argv[1:])])
+    Path(args.out).write_text(json.dumps({"command": command, "overrides": overrides, "runs": runs}, indent=1))
     return 0
 
 

@@ -41,7 +41,10 @@ What runs, and why (measured on all-MiniLM-L6-v2 embeddings, 2 shared CPU cores;
    (``CategoryCoder``: max-over-items cosine plus self-training, per segment) unless its free cluster is off the
    list (``OffListDetector``: less than ``off_list_elevation`` corpus SDs closer to its best category than the
    corpus as a whole, the mapper's rule without the bootstrap) in a majority of the seeds; those segments form
-   emergent themes, split as the consensus clusters them. Measured on the five shared sets
+   emergent themes, split as the consensus clusters them. ``off_list_rule="score"`` replaces the elevation test
+   with a threshold (``off_list_threshold``) on the clusters' mean calibrated off-list score (``OffListScorer``);
+   that score is reported for every segment (``segment_off_list_``) and theme (``Theme.off_list_score``) either
+   way, and a category theme's ``confidence`` is the coder's mean probability for its category over its segments. Measured on the five shared sets
    (docs/benchmarks.md): mapping whole clusters capped category F1 because clusters mix categories (0.052 on
    the 44-category set); coding each segment raised it on four sets. ``"clustered"`` keeps the seeded clusters as the themes (the previous default).
 4. BERTopic keywords and outlier reduction (``pipeline.themes.representation``); every outlier move is logged in
