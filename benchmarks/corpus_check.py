@@ -91,12 +91,13 @@ def score(result, tags: dict[str, set[str]]) -> dict:
     themes = {t.theme_id: t for t in result.themes}
     emergent = [t for t, th in themes.items() if th.emergent]
     present = set(respondent_of.values())
+    in_emergent = set().union(*[answers_in[t] for t in emergent] or [set()])
     out = {}
     for tag, wanted in TAG_CATEGORIES.items():
         have = {r for r in present if tag in tags.get(r, set())}
         if not have:
             continue
-        row: dict = {"answers": len(have)}
+        row: dict = {"answers": len(have), "in_any_emergent": round(len(have & in_emergent) / len(have), 3)}
         if not wanted:
             best = (0.0, 0.0, None)
             for t in emergent:

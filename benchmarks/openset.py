@@ -2,11 +2,7 @@
 ../shared/evaluation.md, "Open-set").
 
 For every shared labelled set, categories are withheld from the list a method is given and we look at where their
-answers go. Written to become ``benchmarks/openset.py``::
-
-    python -m benchmarks.openset all                       # every shared set, every method, names only
-    python -m benchmarks.openset nhs-fft-phase1 --codebook # the "with codebook" condition (NaPiRE, phase1)
-    python -m benchmarks.openset --render                  # markdown tables from the JSON results
+answers go.
 
 Protocol (fixed before any result was looked at):
 
@@ -33,7 +29,18 @@ Protocol (fixed before any result was looked at):
   flagged answers form one emergent theme), BERTopic zero-shot with the names (min_similarity 0.3 and 0.5; its
   non-zero-shot topics are emergent; ``+mapper``: only those the product's mapper also calls emergent), k-means
   (k = number of gold classes, as in benchmarks.quality) with clusters scored by the centroid's distance to the
-  names and flagged by the product's OffListDetector rule; and the designs in ``offlist.py``.
+  names and flagged by the product's OffListDetector rule; ``partition``: the product's theme stage up to its
+  coded partition (no BERTopic keywords, no mapper), with its off-list rule (``partition``: the default elevation
+  rule; ``partition-score<t>``: ``themes.off_list_rule = "score"`` at threshold t). Their continuous score is the
+  product's calibrated per-segment off-list score (``OffListScorer``); ``auroc_theme_score`` scores each answer
+  with its theme's mean score instead.
+
+Usage::
+
+    OPENSET_CACHE_DIR=/path/to/cache BENCHMARK_DATA_DIR=../shared/data python -m benchmarks.openset all \
+        --methods ours,nearest-name,kmeans --tag product
+    python -m benchmarks.openset all --methods partition,partition-score0.5,partition-score0.55 --tag rules
+    python -m benchmarks.openset --render
 """
 from __future__ import annotations
 
@@ -308,10 +315,14 @@ def run_product(ctx: Context) -> OpenSetRun:
     elevation = {t: (v if np.isfinite(v) else 0.0) for t, v in mapper.elevation_.items()}
     score = -np.array([elevation.get(t, 0.0) for t in themes])
     coder = np.array([s for _, s in model.segment_categories_]) if model.segment_categories_ else np.zeros(len(themes))
+    extra = {"neg_coder_score": -coder}
+    if getattr(model, "segment_off_list_", None):  # the calibrated off-list score, once the product has it
+        extra["offlist_score"] = np.asarray(model.segment_off_list_)
+        by_theme = {t.theme_id: t.off_list_score for t in model.themes_}
+        extra["theme_score"] = np.array([by_theme.get(t) or 0.0 for t in themes])
     return OpenSetRun(np.isin(themes, sorted(emergent_ids)), score, themes, emergent_ids,
                       time.perf_counter() - t0,
-                      {"n_themes": len(mapper.themes_), "coding": dict(model.coding_)},
-                      {"neg_coder_score": -coder})
+                      {"n_themes": len(mapper.themes_), "coding": dict(model.coding_)}, extra)
 
 
 def _name_items(ctx: Context):
@@ -540,14 +551,14 @@ MACHINE = "AMD EPYC, 2 CPU cores shared with other work; all-MiniLM-L6-v2 (gt-al
 
 
 def benchmark_set(name: str, methods: list[str], with_codebook: bool = False, seed: int = 42,
-                  design_params: dict | None = None, conditions: list[int] | None = None) -> dict[str, Any]:
+                  conditions: list[int] | None = None) -> dict[str, Any]:
     data = load_set(name, with_codebook=with_codebook)
     conds = select_conditions(data)
     say(f"{name}: {len(data.texts)} rows, {len(data.categories)} classes, {len(conds)} conditions"
         + (" (with codebook)" if with_codebook else ""))
     out: dict[str, Any] = {"set": name, "rows": len(data.texts), "codebook": with_codebook, "seed": seed,
                            "eligible": eligible_categories(data), "conditions": [], "machine": MACHINE,
-                           "command": " ".join(sys.argv), "design_params": design_params or {},
+                           "command": "python -m benchmarks.openset " + " ".join(sys.argv[1:]),
                            "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     for index, cond in enumerate(conds):
         if conditions is not None and index not in conditions:
@@ -620,25 +631,31 @@ def result_path(name: str, with_codebook: bool, tag: str = "") -> Path:
 
 
 def render(paths: list[Path]) -> str:
+    """One table over every result file: per set and method, the means over the set's conditions (recall and false
+    rate of the emergent flag, AUROC of the continuous score and of any extra scores), found and false themes."""
     f = lambda v: "–" if v is None else f"{v:.2f}"  # noqa: E731
+    lines = ["| set | method | conditions | answer recall / false rate | AUROC (score) | AUROC (theme score) | "
+             "found | false emergent themes / emergent themes | s per condition |",
+             "|---|---|---:|---|---:|---:|---:|---|---:|"]
+    for path in paths:
+        result = json.loads(path.read_text())
+        for method, s in result["summary"].items():
+            lines.append(f"| {result['set']}{' (codebook)' if result['codebook'] else ''} | {method} | "
+                         f"{s['conditions']} | {f(s['recall'])} / {f(s['false_rate'])} | {f(s['auroc'])} | "
+                         f"{f(s.get('auroc_theme_score'))} | {s['found']}/{s['withheld_categories']} | "
+                         f"{s['false_emergent_themes']} / {s['emergent_themes']} | {s['seconds']:.0f} |")
+    return "\n".join(lines)
+
+
+def conditions_table(paths: list[Path]) -> str:
+    """The conditions of each set (fixed before any result), with near siblings still on the list."""
     lines = []
     for path in paths:
         result = json.loads(path.read_text())
-        lines.append(f"### {result['set']}{' (with codebook)' if result['codebook'] else ' (names only)'}: "
-                     f"{result['rows']} rows, {len(result['conditions'])} conditions\n")
-        lines.append("Conditions: " + "; ".join(
+        lines.append(f"- {result['set']} ({result['rows']} rows): " + "; ".join(
             " + ".join(c["withheld"]) + "".join(
-                f" [sibling: {s['nearest_listed']} {s['cosine']:.2f}]" for s in c["siblings"].values()
-                if s["near_sibling"]) for c in result["conditions"]) + "\n")
-        lines.append("| method | answer recall | false rate | AUROC | found | false emergent themes | "
-                     "residual themes | emergent themes | emergent share | s/condition |")
-        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for method, s in result["summary"].items():
-            lines.append(f"| {method} | {f(s['recall'])} | {f(s['false_rate'])} | {f(s['auroc'])} | "
-                         f"{s['found']}/{s['withheld_categories']} | {s['false_emergent_themes']} | "
-                         f"{s['residual_emergent_themes']} | {s['emergent_themes']} | {f(s['emergent_share'])} | "
-                         f"{s['seconds']:.0f} |")
-        lines.append("")
+                f" [near sibling listed: {s['nearest_listed']}, cosine {s['cosine']:.2f}]"
+                for s in c["siblings"].values() if s["near_sibling"]) for c in result["conditions"]))
     return "\n".join(lines)
 
 
@@ -650,13 +667,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--methods", default=",".join(DEFAULT_METHODS))
     parser.add_argument("--codebook", action="store_true", help="categories carry their codebook items")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--design", default="{}", help="JSON parameters for offlist.OffListThemes")
     parser.add_argument("--tag", default="", help="suffix of the result file")
     parser.add_argument("--conditions", default="", help="comma-separated condition indices (default all)")
     parser.add_argument("--render", action="store_true")
     args = parser.parse_args(argv)
     if args.render:
-        print(render(sorted(RESULTS_DIR.glob("openset-*.json"))))
+        paths = sorted(RESULTS_DIR.glob("openset-*.json"))
+        first = {}
+        for path in paths:
+            first.setdefault(json.loads(path.read_text())["set"], path)
+        print(render(paths) + "\n\n" + conditions_table(list(first.values())))
         return 0
     names = list(SHARED_SETS) if args.target == "all" else args.target.split(",")
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
@@ -665,7 +685,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.codebook and not load_codebook(name):
             say(f"{name}: no codebook, skipped")
             continue
-        result = benchmark_set(name, args.methods.split(","), args.codebook, args.seed, json.loads(args.design),
+        result = benchmark_set(name, args.methods.split(","), args.codebook, args.seed,
                                conditions)
         path = result_path(name, args.codebook, args.tag)
         path.write_text(json.dumps(_jsonable(result), indent=1))
