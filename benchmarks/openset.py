@@ -630,6 +630,46 @@ def result_path(name: str, with_codebook: bool, tag: str = "") -> Path:
     return RESULTS_DIR / f"openset-{name}{'-codebook' if with_codebook else ''}{('-' + tag) if tag else ''}.json"
 
 
+def oracle_set(name: str, seed: int = 0) -> dict[str, Any]:
+    """What these embeddings allow at all, peeking at gold (an upper bound, never a method): per eligible category,
+    the best single spherical k-means cluster's min(precision, recall) at k = 10, 20, 40 (can one theme be
+    "found"?), and the 5-fold AUROC of a classifier trained on that category's own gold against the rest (no
+    label-free off-list score can beat a detector that was shown the missing category)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import cross_val_predict
+
+    from pipeline.themes.clusters import SeededKMeans
+
+    data = load_set(name)
+    labelings = {k: SeededKMeans(n_clusters=k, random_state=seed, n_init=1).fit(data.X).labels_ for k in (10, 20, 40)}
+    out: dict[str, Any] = {"set": name, "rows": len(data.texts), "categories": {}}
+    for category in eligible_categories(data):
+        has = np.array([category in labels for labels in data.gold])
+        row: dict[str, Any] = {"n": int(has.sum())}
+        for k, labels in labelings.items():
+            size, hit = np.bincount(labels, minlength=k), np.bincount(labels[has], minlength=k)
+            row[f"best_cluster_k{k}"] = round(float(np.max(np.minimum(hit / np.maximum(size, 1), hit / has.sum()))), 3)
+        proba = cross_val_predict(LogisticRegression(C=10, class_weight="balanced", max_iter=2000), data.X, has,
+                                  cv=5, method="predict_proba")[:, 1]
+        row["supervised_auroc"] = round(float(roc_auc_score(has, proba)), 3)
+        out["categories"][category] = row
+    return out
+
+
+def render_oracle(path: Path) -> str:
+    result = json.loads(path.read_text())
+    lines = ["| set | categories | best single cluster >= 0.5 (k=10/20/40, any) | median best cluster | "
+             "supervised AUROC median (min-max) |", "|---|---:|---:|---:|---|"]
+    for name, r in result["sets"].items():
+        rows = list(r["categories"].values())
+        best = [max(x["best_cluster_k10"], x["best_cluster_k20"], x["best_cluster_k40"]) for x in rows]
+        auc = [x["supervised_auroc"] for x in rows]
+        lines.append(f"| {name} | {len(rows)} | {sum(b >= 0.5 for b in best)} | {np.median(best):.2f} | "
+                     f"{np.median(auc):.2f} ({min(auc):.2f}-{max(auc):.2f}) |")
+    return "\n".join(lines)
+
+
 def render(paths: list[Path]) -> str:
     """One table over every result file: per set and method, the means over the set's conditions (recall and false
     rate of the emergent flag, AUROC of the continuous score and of any extra scores), found and false themes."""
@@ -670,9 +710,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tag", default="", help="suffix of the result file")
     parser.add_argument("--conditions", default="", help="comma-separated condition indices (default all)")
     parser.add_argument("--render", action="store_true")
+    parser.add_argument("--oracle", action="store_true", help="the gold-peeking upper bounds (oracle_set)")
     args = parser.parse_args(argv)
     if args.render:
-        paths = sorted(RESULTS_DIR.glob("openset-*.json"))
+        paths = sorted(p for p in RESULTS_DIR.glob("openset-*.json") if p.stem != "openset-oracle")
         first = {}
         for path in paths:
             first.setdefault(json.loads(path.read_text())["set"], path)
@@ -680,6 +721,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     names = list(SHARED_SETS) if args.target == "all" else args.target.split(",")
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    if args.oracle:
+        path = RESULTS_DIR / "openset-oracle.json"
+        path.write_text(json.dumps({"command": "python -m benchmarks.openset --oracle " + args.target,
+                                    "sets": {name: oracle_set(name) for name in names}}, indent=1))
+        print(render_oracle(path))
+        return 0
     conditions = [int(x) for x in args.conditions.split(",")] if args.conditions else None
     for name in names:
         if args.codebook and not load_codebook(name):

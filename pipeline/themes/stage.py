@@ -24,7 +24,8 @@ from pipeline.themes.model import ThemeModel
 THEME_CODE = ("pipeline.themes.model", "pipeline.themes.partition", "pipeline.themes.coded",
               "pipeline.themes.clusters", "pipeline.themes.representation", "pipeline.themes.naming",
               "pipeline.themes.persist", "pipeline.themes.bertopic_adapter", "pipeline.categories.zeroshot", "pipeline.categories.coder",
-              "pipeline.categories.offlist", "pipeline.categories.items", "pipeline.categories.lemmas",
+              "pipeline.categories.offlist", "pipeline.categories.offlist_score", "pipeline.categories.items",
+              "pipeline.categories.lemmas",
               "pipeline.categories.residual", "pipeline.categories.null_texts")
 FINGERPRINT_FILE = "fingerprint.txt"
 
