@@ -25,8 +25,8 @@ theme gets larger and looser (about sqrt(mean pairwise cosine)), so a big loose 
 category than any of its segments is (measured: 0.56 instead of 0.40 for a four-sentence off-list theme).
 
 Confidence of a theme the theme stage seeded from a category and measured (``Theme.confidence`` set on input: the
-per-segment coder's mean probability for that category over the theme's segments) is kept as given. Otherwise it
-is bootstrap support: the share of ``n_bootstrap`` resamples of the theme's segments in which the best
+per-segment coder's mean probability for that category over the theme's segments) is kept as given. An emergent
+theme gets none (it claims no category). Otherwise it is bootstrap support: the share of ``n_bootstrap`` resamples of the theme's segments in which the best
 category stays best (1.0 = every resample agrees; near 0.5 = a coin toss between two categories). A theme whose
 support is below ``min_support`` is flagged emergent: no single closed category clearly describes it (measured on
 the sample corpus: a politics theme about councils sat between "social care funding" and "own targets" with a
@@ -223,9 +223,11 @@ class CategoryMapper(BaseEstimator):
         category_id = residual_id if emergent else f.categories[j].category_id
         # a category theme the theme stage measured (its coder's mean probability) keeps that confidence; the
         # bootstrap support of a theme made of one category's segments is 1.0 by construction and says nothing
+        # an emergent theme claims no category: no confidence (its evidence is ``off_list_score``; the support of
+        # its nearest category stays in ``support_``)
         measured = seeded and theme.confidence is not None
-        return dataclasses.replace(theme, category_id=category_id, emergent=emergent,
-                                   confidence=theme.confidence if measured else round(support, 6))
+        confidence = None if emergent else theme.confidence if measured else round(support, 6)
+        return dataclasses.replace(theme, category_id=category_id, emergent=emergent, confidence=confidence)
 
     def _bootstrap_support(self, rows: list[int], embeddings: np.ndarray, items: Sequence[CategoryItems],
                            overlaps: np.ndarray, best: int, rng: np.random.Generator) -> float:

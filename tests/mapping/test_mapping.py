@@ -136,6 +136,7 @@ def test_mapping_score_combines_similarity_and_overlap(fake):
 def test_mapping_confidence_is_bootstrap_support_of_best_category(fake):
     themes, assignments, embeddings = build_themes(fake, SMALL_THEMES)
     mapper = CategoryMapper(emergent_threshold=-1.0).fit(themes, assignments, embeddings, SMALL_CATEGORIES, fake)
+    assert not any(theme.emergent for theme in mapper.themes_)
     for theme in mapper.themes_:
         assert 0.0 <= theme.confidence <= 1.0
         assert theme.confidence == mapper.support_[theme.theme_id]
@@ -403,3 +404,21 @@ def test_mapping_catch_all_option_is_never_scored_and_holds_the_emergent_themes(
     again = CategoryMapper().fit(themes, assignments, embeddings, with_other, fake)
     assert [(t.category_id, t.emergent) for t in again.themes_] == [
         ("other" if t.emergent else t.category_id, t.emergent) for t in plain.themes_]
+
+
+def test_mapping_emergent_theme_claims_no_confidence(fake):
+    themes, assignments, embeddings = build_themes(fake, SMALL_THEMES)
+    mapper = CategoryMapper(emergent_threshold=1.0).fit(themes, assignments, embeddings, SMALL_CATEGORIES, fake)
+    assert all(theme.emergent and theme.confidence is None for theme in mapper.themes_)
+    assert set(mapper.support_) == {theme.theme_id for theme in mapper.themes_}  # the support is still measured
+
+
+def test_mapping_keeps_a_seeded_themes_measured_confidence(fake):
+    import dataclasses
+
+    themes, assignments, embeddings = build_themes(fake, SMALL_THEMES)
+    mapped = CategoryMapper(emergent_threshold=-1.0).fit(themes, assignments, embeddings, SMALL_CATEGORIES, fake)
+    seeded = [dataclasses.replace(t, category_id=m.category_id, confidence=0.37)
+              for t, m in zip(themes, mapped.themes_)]
+    mapper = CategoryMapper().fit(seeded, assignments, embeddings, SMALL_CATEGORIES, fake)
+    assert [t.confidence for t in mapper.themes_] == [0.37] * len(seeded)
