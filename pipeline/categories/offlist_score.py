@@ -101,9 +101,21 @@ class OffListScorer(BaseEstimator):
         if not categories:
             raise PipelineError("off-list scoring needs at least one category (categories.yaml is empty or missing)")
         X = np.asarray(embeddings, dtype=np.float32)
-        items = embed_categories(categories, embedder)
-        self.similarity_ = item_similarity(X, items) if len(X) else np.zeros((0, len(categories)))
+        self._items = embed_categories(categories, embedder)
+        self.similarity_ = item_similarity(X, self._items) if len(X) else np.zeros((0, len(categories)))
         return self._calibrate(self.similarity_)
+
+    def score_samples(self, embeddings: np.ndarray) -> np.ndarray:
+        """The off-list score of other segments (e.g. the rows a sampled theme fit did not see), standardised and
+        calibrated as the fitted corpus was."""
+        if not hasattr(self, "score_"):
+            raise RuntimeError("OffListScorer is not fitted")
+        X = np.asarray(embeddings, dtype=np.float32)
+        if self.calibrator_ is None or not len(X):
+            return np.full(len(X), 0.5)
+        raw = -evidence(item_similarity(X, self._items))
+        columns = [FEATURES.index(name) for name in self.features]
+        return self.calibrator_.predict_proba(((raw - self._centre) / self._scale)[:, columns])[:, 1]
 
     def _calibrate(self, S: np.ndarray) -> OffListScorer:
         n, m = S.shape
@@ -125,6 +137,8 @@ class OffListScorer(BaseEstimator):
             return self
         self.calibrator_ = LogisticRegression(C=self.C, class_weight="balanced", max_iter=1000,
                                               random_state=self.random_state).fit(R, Y)
+        raw = -evidence(S)  # kept to standardise other rows the same way (score_samples)
+        self._centre, self._scale = raw.mean(axis=0), np.maximum(raw.std(axis=0), 1e-9)
         self.score_ = self.calibrator_.predict_proba(self._evidence(S))[:, 1]
         return self
 

@@ -99,3 +99,14 @@ def test_offlist_score_is_clone_able_and_deterministic(features):
     first = scorer.fit(X, CATEGORIES, DirectionEmbedder()).score_
     assert np.array_equal(first, copy.fit(X, CATEGORIES, DirectionEmbedder()).score_)
     assert scorer.theme_score(labels == 4) > max(scorer.theme_score(labels == c) for c in range(4))
+
+
+def test_offlist_score_samples_reproduces_the_fitted_rows_and_scores_new_ones():
+    X, labels = planted(offlist=True)
+    scorer = OffListScorer().fit(X, CATEGORIES, DirectionEmbedder())
+    assert np.allclose(scorer.score_samples(X), scorer.score_)
+    fresh, fresh_labels = planted(offlist=True, seed=9)
+    scores = scorer.score_samples(fresh)
+    assert scores[fresh_labels == 4].mean() > max(scores[fresh_labels == c].mean() for c in range(4))
+    with pytest.raises(RuntimeError, match="not fitted"):
+        OffListScorer().score_samples(X)
