@@ -1,0 +1,142 @@
+"""Accuracy a researcher can quote, from the analyst's own codes only (``TrainedCoder``'s out-of-fold predictions).
+
+- Per code: cross-validated precision and recall with Wilson intervals (``scipy.stats.binomtest``), F1 with a
+  bootstrap interval over the coded segments (``sklearn.metrics.precision_recall_fscore_support``).
+- The share of machine codes that are right (on the segments the analyst did not code), two estimators:
+  ``calibrated`` (headline): the mean calibrated probability of the assigned code, valid when the coded segments
+  were chosen by their text (active learning) as far as the calibration holds; its interval re-fits the
+  temperature on bootstrap samples of the coded segments and adds the binomial spread. ``cv``: the
+  cross-validated accuracy of the coded segments (Wilson interval), unbiased only when they are a random sample
+  (the blind sheet); the active learner picks hard segments, so there it is pessimistic.
+- A learning curve: accuracy on held-out coded segments when training on 25, 50, 75 and 100 % of the rest, and
+  whether more coding still pays (the last quarter of the codes raised it by less than ``flat_gain``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.stats import binomtest
+from sklearn.metrics import precision_recall_fscore_support
+
+from pipeline.analyst.trained import TrainedCoder, fit_temperature, softmax, stratified_folds
+
+FRACTIONS = (0.25, 0.5, 0.75, 1.0)
+FLAT_GAIN = 0.01  # less than one point of accuracy from the last quarter of the codes: the curve has flattened
+
+
+def wilson(successes: int, n: int) -> tuple[float, float]:
+    if n <= 0:
+        return 0.0, 1.0
+    ci = binomtest(int(successes), int(n)).proportion_ci(confidence_level=0.95, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+@dataclass(frozen=True)
+class AccuracyReport:
+    """Per code (rows of ``per_code``), the machine's estimated accuracy and the learning curve."""
+
+    per_code: tuple[dict[str, Any], ...]
+    machine: dict[str, dict[str, float]]  # estimator -> {estimate, low, high, n}
+    curve: tuple[dict[str, Any], ...] = ()
+    advice: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def per_code_rows(coder: TrainedCoder, labels: dict[str, str], n_bootstrap: int = 300, seed: int = 0) -> list[dict]:
+    y, predicted = coder.coded_labels_, coder.oof_proba_.argmax(axis=1)
+    n_classes = len(coder.classes_)
+    everything = np.arange(n_classes)
+    p, r, f, _ = precision_recall_fscore_support(y, predicted, labels=everything, zero_division=np.nan)
+    rng = np.random.default_rng(seed)
+    boots = np.full((n_bootstrap, n_classes), np.nan)
+    for b in range(n_bootstrap):
+        s = rng.integers(0, len(y), len(y))
+        boots[b] = precision_recall_fscore_support(y[s], predicted[s], labels=everything, zero_division=np.nan)[2]
+    machine = np.delete(np.arange(len(coder.labels_)), coder.coded_index_)
+    shares = np.bincount(coder.labels_[machine], minlength=n_classes) / max(len(machine), 1)
+    rows = []
+    for j, code in enumerate(coder.classes_):
+        tp = int(np.sum((y == j) & (predicted == j)))
+        n_pred, n_true = int(np.sum(predicted == j)), int(np.sum(y == j))
+        f_low, f_high = (np.nanquantile(boots[:, j], [0.025, 0.975]) if np.isfinite(boots[:, j]).any()
+                         else (np.nan, np.nan))
+        rows.append({"code": code, "label": labels.get(code, code), "n_coded": n_true,
+                     "precision": p[j], "precision_low": wilson(tp, n_pred)[0] if n_pred else np.nan,
+                     "precision_high": wilson(tp, n_pred)[1] if n_pred else np.nan,
+                     "recall": r[j], "recall_low": wilson(tp, n_true)[0] if n_true else np.nan,
+                     "recall_high": wilson(tp, n_true)[1] if n_true else np.nan,
+                     "f1": f[j], "f1_low": float(f_low), "f1_high": float(f_high),
+                     "machine_share": float(shares[j])})
+    return rows
+
+
+def machine_accuracy(coder: TrainedCoder, n_bootstrap: int = 100, seed: int = 0) -> dict[str, dict[str, float]]:
+    """The share of machine codes that are right, by the calibrated and the cross-validated estimator."""
+    y, oof = coder.coded_labels_, coder.oof_proba_
+    hits = int(np.sum(oof.argmax(axis=1) == y))
+    low, high = wilson(hits, len(y))
+    out = {"cv": {"estimate": hits / max(len(y), 1), "low": low, "high": high, "n": len(y)}}
+    machine = np.delete(coder.proba_, coder.coded_index_, axis=0)
+    if not len(machine) or not len(y):
+        return out
+    conf = machine.max(axis=1)
+    rng = np.random.default_rng(seed)
+    log_oof = np.log(np.clip(oof, 1e-12, 1)) * coder.temperature_  # back to the uncalibrated scores
+    log_machine = np.log(np.clip(machine, 1e-12, 1)) * coder.temperature_
+    spread = float(np.sqrt(np.sum(conf * (1 - conf)))) / len(conf)
+    boots = []
+    for _ in range(n_bootstrap):
+        s = rng.integers(0, len(y), len(y))
+        t = fit_temperature(log_oof[s], y[s]) if coder.calibrate else 1.0
+        boots.append(float(softmax(log_machine / t).max(axis=1).mean()) + rng.normal(0, spread))
+    out["calibrated"] = {"estimate": float(conf.mean()), "low": float(np.quantile(boots, 0.025)),
+                         "high": float(np.quantile(boots, 0.975)), "n": len(y)}
+    return out
+
+
+def learning_curve(coder: TrainedCoder, embeddings: np.ndarray, fractions=FRACTIONS) -> list[dict[str, Any]]:
+    """Held-out accuracy (folds over the coded segments) when training on ``fractions`` of the other folds' codes,
+    with the fitted prior weight and temperature (one regression per fraction and fold)."""
+    L, y = coder.coded_index_, coder.coded_labels_
+    if len(L) < 4 or len(np.unique(y)) < 2:
+        return []
+    X = np.asarray(embeddings, dtype=np.float32)
+    rng = np.random.default_rng(coder.random_state)
+    folds = stratified_folds(y, int(min(coder.cv, len(L))), rng)
+    order = rng.permutation(len(L))
+    log_prior = np.log(coder.prior_) * coder.prior_weight_
+    hits = np.zeros(len(fractions))
+    sizes = np.zeros(len(fractions))
+    for f in np.unique(folds):
+        pool = order[folds[order] != f]
+        test = np.flatnonzero(folds == f)
+        for i, fraction in enumerate(fractions):
+            train = pool[:max(1, int(np.ceil(fraction * len(pool))))]
+            model = coder._fit_model(X[L[train]], y[train], *coder._items)
+            scores = coder._scores(model, X[L[test]]) + log_prior[L[test]]
+            hits[i] += np.sum(scores.argmax(axis=1) == y[test])
+            sizes[i] += len(train) / len(np.unique(folds))
+    return [{"fraction": fr, "n_trained": int(round(sizes[i])), "accuracy": float(hits[i] / len(L)),
+             "low": wilson(int(hits[i]), len(L))[0], "high": wilson(int(hits[i]), len(L))[1]}
+            for i, fr in enumerate(fractions)]
+
+
+def advice(curve: list[dict[str, Any]], n_coded: int, flat_gain: float = FLAT_GAIN) -> str:
+    """One line: does more coding still pay?"""
+    if len(curve) < 2:
+        return f"{n_coded} segment(s) coded: too few for a learning curve; code more (`pipeline validate sample --next N`)"
+    gain = curve[-1]["accuracy"] - curve[-2]["accuracy"]
+    if gain < flat_gain:
+        return (f"the learning curve has flattened (the last quarter of the {n_coded} codes moved held-out accuracy "
+                f"by {gain * 100:+.1f} points): more coding of the same kind stops paying; code rare or new codes")
+    return (f"more coding still pays: the last quarter of the {n_coded} codes raised held-out accuracy by "
+            f"{gain * 100:+.1f} points")
+
+
+def accuracy_report(coder: TrainedCoder, embeddings: np.ndarray, labels: dict[str, str]) -> AccuracyReport:
+    curve = learning_curve(coder, embeddings)
+    return AccuracyReport(tuple(per_code_rows(coder, labels, seed=coder.random_state)),
+                          machine_accuracy(coder, seed=coder.random_state), tuple(curve),
+                          advice(curve, len(coder.coded_index_)))
