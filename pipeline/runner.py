@@ -68,6 +68,8 @@ class RunResult:
     quotes = property(lambda self: self._latest("quotes", "quotes"))
     codebook = property(lambda self: self._latest("rows", "codebook"))
     label_quality = property(lambda self: self._latest("label_quality", "codebook", default={}))
+    coded = property(lambda self: self.outputs.get("coding"))  # each segment's code, source, confidence
+    coding_accuracy = property(lambda self: self._latest("accuracy", "coding", default=None))
 
 
 def default_out_dir(corpus_dir: str | Path) -> Path:

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.analysis.stage import association_stage, quotes_stage
+from pipeline.analyst.coding_stage import coding_stage
 from pipeline.analyst.stage import codebook_stage, labels_stage, stable_ids_stage
 from pipeline.clean.stage import clean_stage
 from pipeline.core.artifacts import (
-    Associations, Categories, Cleaned, Codebook, Embedded, Ingested, Labelled, Mapped, Quotes, ThemeFit,
+    Associations, Categories, Cleaned, Codebook, Coded, Embedded, Ingested, Labelled, Mapped, Quotes, ThemeFit,
 )
 from pipeline.embed.stage import embed_stage
 from pipeline.ingest.stage import categories_stage, ingest_stage
@@ -46,11 +47,12 @@ STAGES: tuple[Stage, ...] = (
     Stage("association", ("ingest", "clean", "labels", "mapping", "categories"), Associations, association_stage),
     Stage("quotes", ("ingest", "clean", "embed", "labels", "mapping"), Quotes, quotes_stage),
     Stage("codebook", ("clean", "embed", "labels", "mapping", "categories"), Codebook, codebook_stage),
+    Stage("coding", ("clean", "embed", "themes", "labels", "categories"), Coded, coding_stage),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
 
 # What the commands stop after, and which outputs each stopping point writes (the report writes everything).
-CHECKPOINTS: dict[str, str] = {"ingest": "clean", "embed": "embed", "themes": "stable_ids", "report": "codebook"}
+CHECKPOINTS: dict[str, str] = {"ingest": "clean", "embed": "embed", "themes": "stable_ids", "report": "coding"}
 CHECKPOINT_TABLES: dict[str, tuple[str, ...]] = {
     "ingest": ("ledger.csv", "segments.csv"),
     "embed": ("ledger.csv", "segments.csv"),

@@ -91,8 +91,8 @@ def machine_accuracy(coder: TrainedCoder, n_bootstrap: int = 100, seed: int = 0)
         s = rng.integers(0, len(y), len(y))
         t = fit_temperature(log_oof[s], y[s]) if coder.calibrate else 1.0
         boots.append(float(softmax(log_machine / t).max(axis=1).mean()) + rng.normal(0, spread))
-    out["calibrated"] = {"estimate": float(conf.mean()), "low": float(np.quantile(boots, 0.025)),
-                         "high": float(np.quantile(boots, 0.975)), "n": len(y)}
+    low, high = np.clip(np.quantile(boots, [0.025, 0.975]), 0.0, 1.0)
+    out["calibrated"] = {"estimate": float(conf.mean()), "low": float(low), "high": float(high), "n": len(y)}
     return out
 
 
@@ -123,10 +123,12 @@ def learning_curve(coder: TrainedCoder, embeddings: np.ndarray, fractions=FRACTI
             for i, fr in enumerate(fractions)]
 
 
-def advice(curve: list[dict[str, Any]], n_coded: int, flat_gain: float = FLAT_GAIN) -> str:
-    """One line: does more coding still pay?"""
-    if len(curve) < 2:
-        return f"{n_coded} segment(s) coded: too few for a learning curve; code more (`pipeline validate sample --next N`)"
+def advice(curve: list[dict[str, Any]], n_coded: int, n_codes: int = 1, flat_gain: float = FLAT_GAIN,
+           min_per_code: int = 5) -> str:
+    """One line: does more coding still pay? (Not judged before ``min_per_code`` codes per code on average.)"""
+    if len(curve) < 2 or n_coded < min_per_code * n_codes:
+        return (f"{n_coded} segment(s) coded for {n_codes} codes: too early to tell whether more coding pays; "
+                "code more (`pipeline validate sample --next N`)")
     gain = curve[-1]["accuracy"] - curve[-2]["accuracy"]
     if gain < flat_gain:
         return (f"the learning curve has flattened (the last quarter of the {n_coded} codes moved held-out accuracy "
@@ -139,4 +141,4 @@ def accuracy_report(coder: TrainedCoder, embeddings: np.ndarray, labels: dict[st
     curve = learning_curve(coder, embeddings)
     return AccuracyReport(tuple(per_code_rows(coder, labels, seed=coder.random_state)),
                           machine_accuracy(coder, seed=coder.random_state), tuple(curve),
-                          advice(curve, len(coder.coded_index_)))
+                          advice(curve, len(coder.coded_index_), len(coder.classes_)))

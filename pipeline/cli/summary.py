@@ -110,3 +110,45 @@ def score_sheets(run_dir: Path, sheets: list[Path], out_console: Console) -> Non
     out_console.print(render_agreement(report))
     written = write_agreement(run_dir / "validation", report)
     out_console.print("written: " + ", ".join(str(path) for path in written), markup=False, soft_wrap=True)
+
+
+def print_coding(outcome, out_console: Console) -> None:
+    """What `pipeline code` did: codes learned from, the machine's estimated accuracy, per-code F1, the advice."""
+    for warning in outcome.warnings:
+        out_console.print(f"warning: {warning}", markup=False, soft_wrap=True)
+    report = outcome.result.coding_accuracy
+    out_console.print(f"coded segments: {outcome.n_new} from these sheets, {outcome.n_stored} in the coded file",
+                      markup=False, soft_wrap=True)
+    if report is None:
+        out_console.print("no trained coding (fewer than two codes on the list)", markup=False)
+        return
+    estimate = report.machine.get("calibrated", report.machine["cv"])
+    out_console.print(f"estimated share of machine codes that are right: {estimate['estimate']:.0%} "
+                      f"(95% interval {estimate['low']:.0%}-{estimate['high']:.0%})", markup=False, soft_wrap=True)
+    table = Table(title="Cross-validated on your codes")
+    for column in ("code", "coded", "precision", "recall", "F1 (95% interval)"):
+        table.add_column(column)
+    for row in report.per_code:
+        table.add_row(Text(str(row["label"])), str(row["n_coded"]), _share(row["precision"]), _share(row["recall"]),
+                      f"{_share(row['f1'])} ({_share(row['f1_low'])}-{_share(row['f1_high'])})")
+    out_console.print(table)
+    out_console.print(report.advice, markup=False, soft_wrap=True)
+    out_console.print(f"outputs: {outcome.result.out_dir} (segments.csv code columns, accuracy.csv, "
+                      "learning_curve.csv, report.html)", markup=False, soft_wrap=True)
+
+
+def _share(value) -> str:
+    return "-" if value is None or value != value else f"{value:.2f}"
+
+
+def write_next_sheet(run_dir: Path, n: int, out_console: Console) -> None:
+    from pipeline.cli.options import load
+    from pipeline.workspace.session import corpus_of
+    from pipeline.workspace.trained import next_sheet
+
+    require_complete_run(run_dir)
+    corpus = corpus_of(run_dir)
+    path, picked, advice = next_sheet(run_dir, n, corpus, load(corpus))
+    out_console.print(f"{len(picked)} segments to code next: {path}\nallowed codes: {path.parent / 'next_codes.csv'}"
+                      f"\n{advice}\nfill in the 'code' column, then: pipeline code {path}",
+                      markup=False, soft_wrap=True)

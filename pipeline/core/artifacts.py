@@ -122,3 +122,17 @@ class Codebook:
     rows: tuple[dict[str, Any], ...] = ()
     label_quality: dict[int, dict[str, Any]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Coded:
+    """Each segment's code (aligned with the segments): ``(code id, source, confidence)``, source ``analyst``,
+    ``trained`` or ``label-free``; the trained coder's probabilities and its accuracy report when the analyst has
+    coded segments (``validate.coded_file``), else None."""
+
+    codes: tuple[tuple[str, str, float], ...] = ()
+    classes: tuple[str, ...] = ()  # code ids, the columns of ``proba``
+    proba: Any = field(default=None, repr=False)  # ndarray (n_segments, n_codes) or None
+    accuracy: Any = None  # pipeline.analyst.accuracy.AccuracyReport or None
+    n_coded: int = 0
+    warnings: tuple[str, ...] = ()

@@ -290,6 +290,13 @@ class ValidateConfig(_Section):
     section: ClassVar[str] = "validate"
 
     sample_size: Int = Field(60, ge=1, description="Segments in the blind coding sample for analysts.")
+    coded_file: Str = Field("coded.csv", min_length=1, description=(
+        "The analyst's codes per segment (`pipeline code` writes it), relative to the corpus folder; they train "
+        "the coding of every other segment. A file named coded.csv is never read as answers; give another name "
+        "a path outside the corpus folder."))
+    adjudication: Literal["majority", "first", "unanimous"] = Field(
+        "majority", description="How `pipeline code` settles coders who disagree: majority (ties: the sheet given "
+        "first), first (the first sheet given wins) or unanimous (disagreements left out).")
 
 
 with warnings.catch_warnings():

@@ -38,7 +38,8 @@ CONVERSION_HINTS = {
     ".xls": "save it as .xlsx or .csv", ".ods": "save it as .xlsx or .csv", ".json": "write one object per line as .jsonl",
     ".docx": "save the answers as .txt", ".doc": "save the answers as .txt", ".pdf": "copy the answers into a .txt file",
 }
-SKIPPED_NAMES = frozenset({"pipeline.toml", "categories.yaml", "labels.yaml"})
+# coded.csv: the analyst's codes per segment (`pipeline code`, validate.coded_file), never answers
+SKIPPED_NAMES = frozenset({"pipeline.toml", "categories.yaml", "labels.yaml", "coded.csv"})
 SKIPPED_SUFFIXES = (".sqlite", ".sqlite-journal")  # the workspace's edit store beside labels.yaml (pipeline serve)
 MAX_DUPLICATE_WARNINGS = 20
 

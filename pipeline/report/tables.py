@@ -14,10 +14,12 @@ from pipeline.core.records import (
     UNASSIGNED, Answer, Assignment, Category, CategoryScore, CrosstabCell, LedgerEntry, Quote, Reassignment, Segment, Theme,
 )
 from pipeline.io.atomic import write_csv
+from pipeline.report.coding_tables import ACCURACY_COLUMNS, CURVE_COLUMNS, accuracy_rows, code_columns, curve_rows
 
 LEDGER_COLUMNS = ["answer_id", "file", "row", "respondent_id", "status", "reason", "detail", "n_segments"]
 SEGMENT_COLUMNS = ["segment_id", "answer_id", "respondent_id", "file", "row", "index", "start", "end", "text",
-                   "clean_text", "theme_id", "theme_label", "weight", "secondary", "category_id", "category_score"]
+                   "clean_text", "theme_id", "theme_label", "weight", "secondary", "category_id", "category_score", "code", "code_label", "code_source",
+                   "code_confidence"]
 THEME_COLUMNS = ["theme_id", "label", "keywords", "size", "share", "stability", "unstable", "category_id",
                  "category_label", "confidence", "emergent", "definition", "n_respondents", "noise", "memo"]
 ASSIGNMENT_COLUMNS = ["segment_id", "answer_id", "respondent_id", "theme_id", "theme_label", "weight", "secondary"]
@@ -62,8 +64,10 @@ def ledger_rows(ledger: Sequence[LedgerEntry]) -> list[dict[str, Any]]:
 
 
 def segment_rows(segments: Sequence[Segment], assignments: Sequence[Assignment], themes: Sequence[Theme],
-                 segment_categories: Sequence[tuple[str, float]] = ()) -> list[dict[str, Any]]:
-    """One row per kept segment: provenance, theme, and (when categories are given) the segment's own category."""
+                 segment_categories: Sequence[tuple[str, float]] = (), coded: Any = None,
+                 code_labels: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """One row per kept segment: provenance, theme, (when categories are given) the segment's own category, and
+    (after the coding stage) its code, where the code came from and its calibrated confidence."""
     by_segment = {assignment.segment_id: assignment for assignment in assignments}
     themes_by_id = {theme.theme_id: theme for theme in themes}
     rows = []
@@ -74,7 +78,8 @@ def segment_rows(segments: Sequence[Segment], assignments: Sequence[Assignment],
         rows.append({**as_row(segment), "theme_id": theme_id, "theme_label": theme_label(theme_id, themes_by_id),
                      "weight": assignment.weight if assignment else None,
                      "secondary": format_secondary(assignment.secondary) if assignment else "",
-                     "category_id": category[0], "category_score": category[1]})
+                     "category_id": category[0], "category_score": category[1],
+                     **code_columns(coded, code_labels or {}, position)})
     return rows
 
 
@@ -175,8 +180,9 @@ def quote_rows(quotes: Sequence[Quote], themes: Sequence[Theme]) -> list[dict[st
 
 TABLES = {  # file name -> (columns, builder)
     "ledger.csv": (LEDGER_COLUMNS, lambda r: ledger_rows(r.ledger)),
-    "segments.csv": (SEGMENT_COLUMNS, lambda r: segment_rows(r.segments, r.assignments, r.themes,
-                                                             r.segment_categories)),
+    "segments.csv": (SEGMENT_COLUMNS, lambda r: segment_rows(
+        r.segments, r.assignments, r.themes, r.segment_categories, getattr(r, "coded", None),
+        {c.category_id: c.label for c in [*r.categories, *getattr(r, "analyst_codes", ())]})),
     "themes.csv": (THEME_COLUMNS, lambda r: theme_rows(r.themes, r.segments, r.assignments,
                                                        [*r.categories, *getattr(r, "analyst_codes", ())])),
     "assignments.csv": (ASSIGNMENT_COLUMNS, lambda r: assignment_rows(r.assignments, r.segments, r.themes)),
@@ -189,6 +195,8 @@ TABLES = {  # file name -> (columns, builder)
     "disagreements.csv": (None, lambda r: list(r.disagreements)),
     "quotes.csv": (QUOTE_COLUMNS, lambda r: quote_rows(r.quotes, r.themes)),
     "answers.csv": (ANSWER_COLUMNS, lambda r: answer_rows(r.answers)),
+    "accuracy.csv": (ACCURACY_COLUMNS, lambda r: accuracy_rows(getattr(r, "coding_accuracy", None))),
+    "learning_curve.csv": (CURVE_COLUMNS, lambda r: curve_rows(getattr(r, "coding_accuracy", None))),
 }
 
 

@@ -187,10 +187,11 @@ def test_accuracy_report_intervals_hold_the_point_and_curve_rises():
     assert report.curve[-1]["accuracy"] >= report.curve[0]["accuracy"]
 
 
-@pytest.mark.parametrize("gain, word", [(0.002, "flattened"), (0.05, "still pays")])
-def test_advice_says_when_more_coding_stops_paying(gain, word):
+@pytest.mark.parametrize("gain, n_coded, word", [(0.002, 40, "flattened"), (0.05, 40, "still pays"),
+                                                 (0.002, 12, "too early")])
+def test_advice_says_when_more_coding_stops_paying(gain, n_coded, word):
     curve = [{"accuracy": 0.6}, {"accuracy": 0.6 + gain}]
-    assert word in advice(curve, 40)
+    assert word in advice(curve, n_coded, n_codes=4)
 
 
 def test_wilson_matches_the_textbook_interval():
