@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pipeline.report.coding_section import coding_html
 from pipeline.report.format import escape, percent
 from pipeline.report.tables import EMERGENT_TEXT, is_significant
 from pipeline.report.charts import crosstab_heatmap, mapping_heatmap, prevalence_chart
@@ -305,7 +306,9 @@ def render_html(view: dict[str, Any]) -> str:
         'finished, and its status.</p></header>'
         '<nav aria-label="Contents"><ul><li><a href="#summary">Summary</a></li><li><a href="#themes">Themes</a></li>'
         '<li><a href="#prevalence">Prevalence vs ratings</a></li><li><a href="#uncovered">Uncovered categories</a>'
-        '</li><li><a href="#mapping">Theme × category</a></li><li><a href="#quotes">Quotes</a></li></ul></nav>'
-        f"<main>{_summary(view)}{_theme_table(view)}{_charts(view)}{quotes}</main>"
+        '</li><li><a href="#mapping">Theme × category</a></li><li><a href="#quotes">Quotes</a></li>'
+        + ('<li><a href="#coding">Trained coding</a></li>' if view.get("coding") else "") + '</ul></nav>'
+        f"<main>{_summary(view)}{_theme_table(view)}{_charts(view)}{quotes}{coding_html(view.get('coding', {}))}"
+        "</main>"
         f'<script type="application/json" id="quote-data">{_script_json(export)}</script>'
         f"<script>{JS}</script></body></html>\n")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipeline.report.coding_section import coding_markdown
 from pipeline.report.tables import is_significant
 
 
@@ -64,4 +65,5 @@ def render_markdown(view: dict[str, Any]) -> str:
             if quote["flags"]:
                 attribution += f" · ⚠ may identify the respondent: {', '.join(quote['flags'])}"
             lines += [f"> {_md(quote['text'])}", ">", f"> — {_md(attribution)}", ""]
+    lines += coding_markdown(view.get("coding", {}), _md)
     return "\n".join(lines).rstrip() + "\n"

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from pipeline.core.records import DROPPED, KEPT, UNASSIGNED, Answer, Category, CrosstabCell, Theme
+from pipeline.report.coding_section import coding_view
 from pipeline.report.tables import as_row, is_significant, quote_rows, theme_rows
 
 
@@ -90,6 +91,7 @@ def build_view(result, run_id: str, generated: str) -> dict[str, Any]:
         "associations": top_associations(result.crosstab, config.mapping.fdr_alpha),
         "alpha": config.mapping.fdr_alpha, "quotes": quotes, "label_quality": dict(result.label_quality),
         "theme_method": theme_method_sentence(getattr(result, "theme_method", {})),
+        "coding": coding_view(result),
     }
 
 
