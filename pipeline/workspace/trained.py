@@ -149,3 +149,45 @@ def next_sheet(run_dir: str | Path, n: int, corpus_dir: str | Path | None = None
     report = result.coding_accuracy
     advice = report.advice if report is not None else "nothing coded yet: these are the label-free coder's typical cases"
     return path, [segments[i].segment_id for i in picked], advice
+
+
+class TrainedLearner:
+    """The workspace's :class:`~pipeline.workspace.coding.ActiveLearner` (set by `pipeline serve`): the next blind
+    item is the one the trained coding is least sure of (``ActiveSelector`` over the sheet's uncoded items), and
+    "Retrain" runs :func:`code_from_sheets` on the coder's sheet."""
+
+    def __init__(self, corpus_dir: Path, config: Any, model_dir: Path | None = None):
+        self.corpus_dir, self.config, self.model_dir = Path(corpus_dir), config, model_dir
+        self._cached: tuple[Any, Any] | None = None  # (coded file state, (segment ids, X, P, classes))
+
+    def _state(self, run_dir: Path):
+        path = self.corpus_dir / self.config.validate.coded_file
+        key = (str(run_dir), path.stat().st_mtime_ns if path.is_file() else None)
+        if self._cached is None or self._cached[0] != key:
+            result = _rerun(self.corpus_dir, self.config, None, self.model_dir)
+            classes = list(result.coded.classes) or [c.category_id for c in code_list(self.corpus_dir, self.config)]
+            self._cached = (key, ([s.segment_id for s in result.segments], result.embeddings,
+                                  _proba(result.coded, classes)))
+        return self._cached[1]
+
+    def next_items(self, run_dir: Path, coded: dict[int, str], n: int) -> list[int]:
+        key_path = Path(run_dir) / "validation" / KEY_FILE
+        items = {int(i["item"]): i["segment_id"] for i in json.loads(key_path.read_text(encoding="utf-8"))["items"]}
+        ids, X, P = self._state(Path(run_dir))
+        row = {s: i for i, s in enumerate(ids)}
+        open_items = {row[s]: item for item, s in items.items() if item not in coded and s in row}
+        if not open_items:
+            return []
+        mask = np.zeros(len(ids), dtype=bool)
+        mask[list(open_items)] = True
+        picked = ActiveSelector(random_state=self.config.seed, stratify=False).select(X, P, [], n, candidates=mask)
+        return [open_items[int(i)] for i in picked]
+
+    def retrain(self, run_dir: Path, sheets: Sequence[Path]) -> str:
+        outcome = code_from_sheets(run_dir, sheets, self.corpus_dir, self.config, model_dir=self.model_dir)
+        report = outcome.result.coding_accuracy
+        if report is None:
+            return f"{outcome.n_stored} coded segments stored; no trained coding (fewer than two codes)"
+        best = report.machine.get("calibrated") or report.machine["cv"]
+        return (f"trained on {outcome.n_stored} coded segments: about {best['estimate']:.0%} of machine codes right "
+                f"({best['low']:.0%}-{best['high']:.0%}); {report.advice}")
