@@ -8,16 +8,17 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from pipeline.core.records import DROPPED, KEPT, UNASSIGNED
+from pipeline.core.records import DROPPED, FILE_ROW, KEPT, UNASSIGNED
 from pipeline.io.run_reader import load_run, read_rows, require_complete_run
 
 
 def print_summary(result, out_console: Console) -> None:
-    ledger = result.ledger
+    ledger = [entry for entry in result.ledger if entry.row != FILE_ROW]  # row 0: a file not read at all
     kept = sum(1 for entry in ledger if entry.status == KEPT)
     dropped = Counter(entry.reason for entry in ledger if entry.status == DROPPED)
+    not_read = len(result.ledger) - len(ledger)
     lines = [
-        f"files: {len(result.files)}",
+        f"files: {len(result.files)}" + (f"  not read: {not_read} (listed in ledger.csv)" if not_read else ""),
         f"answers read: {len(ledger)}  kept: {kept}  dropped: {sum(dropped.values())}"
         + (" (" + ", ".join(f"{reason} {n}" for reason, n in sorted(dropped.items())) + ")" if dropped else ""),
         f"segments: {len(result.segments)}",

@@ -134,6 +134,8 @@ def _summary(view: dict[str, Any]) -> str:
              ("emergent themes", counts["emergent_themes"]), ("unstable themes", counts["unstable_themes"]),
              ("unassigned segments", f"{counts['unassigned_segments']} ({percent(counts['unassigned_share'])})"),
              ("embedding cache hits / misses", f"{counts['cache_hits']} / {counts['cache_misses']}")]
+    if counts.get("files_not_read"):
+        stats.insert(1, ("files not read (see ledger.csv)", counts["files_not_read"]))
     out = ['<section id="summary" aria-labelledby="summary-h"><h2 id="summary-h">Run summary</h2><div class="stats">']
     out += [f'<div class="stat"><b>{escape(value)}</b>{escape(name)}</div>' for name, value in stats]
     out.append('</div>')

@@ -18,6 +18,8 @@ def render_markdown(view: dict[str, Any]) -> str:
              f"Run `{view['run_id']}` · generated {view['generated']} · corpus `{_md(view['corpus'])}`", "",
              "## Summary", "", "| | |", "|---|---|",
              f"| Files | {counts['files']} ({_md(', '.join(f['path'] for f in view['files']))}) |",
+             *([f"| Files not read (listed in ledger.csv) | {counts['files_not_read']} |"]
+               if counts.get("files_not_read") else []),
              f"| Answers read | {counts['answers_read']} |", f"| Kept | {counts['answers_kept']} |",
              f"| Dropped | {counts['answers_dropped']} ({_md(dropped)}) |", f"| Segments | {counts['segments']} |",
              f"| Themes | {counts['themes']} ({counts['emergent_themes']} emergent, "
