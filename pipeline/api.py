@@ -78,7 +78,8 @@ class Pipeline(BaseEstimator):
         answers = _answers(texts, ratings, respondent_ids)
         given = {
             "categories": Categories(tuple(_categories(categories))),
-            "ingest": Ingested((SourceFile(TEXTS_FILE, "list", "", len(answers)),), tuple(answers), ()),
+            "ingest": Ingested((SourceFile(TEXTS_FILE, "list", "", len(answers)),), tuple(answers), (),
+                               sources={TEXTS_FILE: len(answers)}),
         }
         return self._fit(self._context(None, labels), given)
 

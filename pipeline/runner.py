@@ -91,6 +91,8 @@ def execute(ctx: RunContext, stages: tuple[Stage, ...], outputs: dict[str, Any] 
         if not isinstance(output, stage.output):
             raise TypeError(f"stage {stage.name!r} returned {type(output).__name__}, not {stage.output.__name__}")
         outputs[stage.name] = output
+        if stage.check is not None:
+            stage.check(outputs)
         timings[stage.name] = round(time.perf_counter() - start, 3)
     return outputs, timings
 
