@@ -8,6 +8,7 @@ import typer
 
 from pipeline.cli import summary
 from pipeline.cli.options import command, current, err, load, say, stdout
+from pipeline.core.safe_text import literal
 
 app = typer.Typer()
 
@@ -36,7 +37,7 @@ def run_checkpoint(corpus_dir: Path, out: Optional[Path], until: str, *, force_r
                             reuse_only=reuse_only, say=say(), track=track)
     if not current().quiet:
         for warning in result.warnings:
-            err.print(f"warning: {warning}", markup=False, soft_wrap=True)
+            err.print(f"warning: {literal(warning)}", markup=False, soft_wrap=True)
     summary.print_summary(result, out_console=stdout)
     return result
 

@@ -21,7 +21,7 @@ __all__ = ["Record", "Table", "read_table"]
 # Magic numbers of binary formats often saved under a text extension (zip/xlsx/docx, OLE xls/doc, PDF, PNG, gzip)
 BINARY_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"%PDF", b"\x89PNG", b"\x1f\x8b")
 # A text export with a few damaged bytes has almost no control characters; a binary file has many (a random
-# byte is a control character one time in eight), so more than this share of them means binary.
+# byte is a control character one time in eight), so more than this share of them (and more than one NUL) means binary.
 MAX_CONTROL_SHARE = 0.05
 
 
@@ -36,7 +36,7 @@ def read_table(path: Path, data: bytes, fmt: str, config: IngestConfig) -> tuple
     problems = [problem] if problem else []
     if "\x00" in text:
         n_nul = text.count("\x00")
-        if bad_share(text) > MAX_CONTROL_SHARE:
+        if n_nul > 1 and bad_share(text) > MAX_CONTROL_SHARE:
             problems.append(f"contains {n_nul:,} NUL bytes, so it is not a text file (or it is UTF-16 text: set "
                             "ingest.encoding)")
             return None, encoding, problems

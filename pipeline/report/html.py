@@ -79,14 +79,16 @@ JS = """
     return "\\ufeff" + lines.join("\\r\\n") + "\\r\\n";
   }
   function oneLine(text) { return String(text).replace(/\\s+/g, " ").trim(); }
+  // Markdown renderers pass raw HTML through: angle brackets are backslash-escaped so no answer renders as HTML
+  function mdLine(text) { return oneLine(text).replace(/[<>]/g, function (c) { return "\\\\" + c; }); }
   function toMarkdown(rows) {
     var out = ["# Selected quotes", "", "Run " + runId, ""], theme = null;
     rows.forEach(function (q) {
-      if (q.theme !== theme) { theme = q.theme; out.push("## " + oneLine(theme), ""); }
+      if (q.theme !== theme) { theme = q.theme; out.push("## " + mdLine(theme), ""); }
       var by = "respondent " + q.respondent_id + ", " + q.source;
       if (q.ratings) { by += " · " + q.ratings; }
       if (q.flags.length) { by += " · ⚠ FLAGGED, may identify the respondent: " + q.flags.join(", "); }
-      out.push("> " + oneLine(q.text), ">", "> — " + oneLine(by), "");
+      out.push("> " + mdLine(q.text), ">", "> — " + mdLine(by), "");
     });
     return out.join("\\n");
   }

@@ -3,12 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipeline.core.safe_text import markdown_inline as _md
 from pipeline.report.tables import is_significant
-
-
-def _md(text: Any) -> str:
-    """One line, safe inside a Markdown table cell; angle brackets escaped so no answer renders as HTML."""
-    return " ".join(str(text).split()).replace("|", "\\|").replace("<", "\\<").replace(">", "\\>")
 
 
 def render_markdown(view: dict[str, Any]) -> str:

@@ -81,7 +81,7 @@ from pipeline.core.records import UNASSIGNED, Assignment, Category, Reassignment
 from pipeline.core.registry import CLUSTERERS
 from pipeline.core.vectors import unit_rows
 from pipeline.embed import MemoEmbedder
-from pipeline.io.atomic import atomic_write_text
+from pipeline.io.atomic import atomic_write_text, current_umask
 from pipeline.themes.bertopic_adapter import bertopic_backend, memo_backend
 from pipeline.themes.clusters import consensus_partition, select_and_fit, size_parameters, theme_stability
 from pipeline.themes.coded import coded_partition
@@ -396,6 +396,9 @@ class ThemeModel(BaseEstimator):
             self.topic_model_.save(path / "bertopic", serialization="safetensors", save_ctfidf=True,
                                    save_embedding_model=False)
             logging.getLogger("BERTopic").disabled = False
+        for saved in (path / "bertopic").rglob("*"):  # safetensors writes 0600 whatever the umask
+            if saved.is_file():
+                saved.chmod(0o666 & ~current_umask())
         theme_ids = sorted(self.centroids_)
         np.savez(path / "centroids.npz", theme_ids=np.asarray(theme_ids, dtype=np.int64),
                  centroids=np.vstack([self.centroids_[t] for t in theme_ids]) if theme_ids else np.zeros((0, 0)))

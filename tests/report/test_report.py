@@ -167,7 +167,8 @@ def test_report_html_is_written_last(result, tmp_path, monkeypatch):
     from pipeline.report import tables, writer
 
     order = []
-    for module, name in ((tables, "write_csv"), (writer, "write_json"), (writer, "atomic_write_text")):
+    for module, name in ((tables, "write_csv"), (tables, "atomic_write_bytes"), (writer, "write_json"),
+                         (writer, "atomic_write_text")):
         original = getattr(module, name)
         monkeypatch.setattr(module, name, lambda path, *a, _f=original, **k: (order.append(Path(path).name),
                                                                                  _f(path, *a, **k)))
@@ -177,7 +178,8 @@ def test_report_html_is_written_last(result, tmp_path, monkeypatch):
 
 def test_report_ingest_outputs_only_ledger_and_segments(result, tmp_path):
     written = write_ingest_outputs(result, tmp_path / "ingest")
-    assert sorted(p.name for p in (tmp_path / "ingest").iterdir()) == ["ledger.csv", "segments.csv"]
+    names = sorted(p.name for p in (tmp_path / "ingest").iterdir())
+    assert names == ["ledger.csv", "segments.csv", "segments.parquet"]
     assert len(read_csv(written["segments.csv"])) == len(result.segments)
 
 
