@@ -85,8 +85,8 @@ def guarded(function: Callable) -> Callable:
             err.print(f"error: {one_line(exc)}", markup=False, soft_wrap=True)
             raise typer.Exit(EXIT_USER_ERROR)
         except KeyboardInterrupt:
-            err.print("interrupted: the run directory is marked failed; re-run to complete it", markup=False,
-                      soft_wrap=True)
+            err.print("interrupted: the output folder still holds the previous complete run, if any (run.json "
+                      "says so); re-run to complete this one", markup=False, soft_wrap=True)
             raise typer.Exit(EXIT_INTERRUPTED)
         except Exception as exc:  # an internal bug: still one line unless --debug
             if current().debug:

@@ -9,7 +9,9 @@ from pipeline.ingest.corpus import read_corpus
 
 
 def categories_stage(ctx: RunContext) -> Categories:
-    path = ctx.corpus_file(ctx.config.categories_file)
+    if ctx.labels is None:  # the labels stage reads it much later: a mistyped name fails now, not after the fit
+        ctx.configured_file("labels_file", "labels.yaml")
+    path = ctx.configured_file("categories_file", "categories.yaml")
     return Categories(tuple(load_categories(path)) if path is not None else ())
 
 
