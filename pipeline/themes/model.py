@@ -438,6 +438,9 @@ class ThemeModel(BaseEstimator):
             return model
         from bertopic import BERTopic
 
+        if not (path / "bertopic").is_dir():  # BERTopic.load unpickles a *file* of that name: never give it one
+            raise PipelineError("not a saved theme model (bertopic/ is not a folder of safetensors files)",
+                                file=str(path))
         model.topic_model_ = BERTopic.load(str(path / "bertopic"), embedding_model=bertopic_backend(embedder))
         vectorizer = model.topic_model_.vectorizer_model
         vectorizer.analyzer = LemmaAnalyzer()  # BERTopic's save drops a callable analyzer
