@@ -157,7 +157,7 @@ def _write(path: Path, texts: list[str], corruption: str, target: int) -> tuple[
     return rows, damaged
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @given(corpus_files())
 def test_every_record_written_comes_out_once_under_its_row(tmp_path_factory, files):
