@@ -136,19 +136,23 @@ def _shingle_block(texts: Sequence[str], ngram: int) -> tuple[np.ndarray, np.nda
 
 def _minhash(shingles: Any, rows: np.ndarray, n_hashes: int) -> np.ndarray:
     """MinHash signatures (len(rows), n_hashes) from universal hashes of the shingle columns; fixed seed. The
-    hashes keep their top 32 bits, so the signature is stored as uint32 (half the memory of uint64)."""
+    hashes keep their top 32 bits, so the signature is stored as uint32 (half the memory of uint64); rows are
+    hashed ``TEXT_BLOCK`` at a time, so the 64-bit working copies stay the size of one block."""
     rng = np.random.default_rng(20160201)
     multipliers = rng.bit_generator.random_raw(n_hashes).astype(np.uint64) | np.uint64(1)  # full 64-bit, odd
     offsets = rng.bit_generator.random_raw(n_hashes).astype(np.uint64)
-    columns = shingles.indices.astype(np.uint64)
-    starts = shingles.indptr[rows]
     signature = np.empty((rows.size, n_hashes), dtype=np.uint32)
-    hashed = np.empty_like(columns)
-    for k in range(n_hashes):
-        np.multiply(columns, multipliers[k], out=hashed)
-        hashed += offsets[k]
-        hashed >>= np.uint64(32)
-        signature[:, k] = np.minimum.reduceat(hashed, starts)
+    for lo in range(0, rows.size, TEXT_BLOCK):
+        block = rows[lo:lo + TEXT_BLOCK]
+        start, end = shingles.indptr[block[0]], shingles.indptr[block[-1] + 1]
+        columns = shingles.indices[start:end].astype(np.uint64)
+        starts = shingles.indptr[block] - start
+        hashed = np.empty_like(columns)
+        for k in range(n_hashes):
+            np.multiply(columns, multipliers[k], out=hashed)
+            hashed += offsets[k]
+            hashed >>= np.uint64(32)
+            signature[lo:lo + block.size, k] = np.minimum.reduceat(hashed, starts)
     return signature
 
 
