@@ -125,14 +125,15 @@ def run(corpus_dir: str | Path, config: Config, out_dir: str | Path | None = Non
                      cache_dir=Path(cache_dir) if cache_dir is not None else None, labels=labels,
                      force_refit=force_refit, reuse_only=reuse_only, say=say or (lambda message: None), track=track)
     stages = stages_until(CHECKPOINTS[until])
+    models = ctx.model_dir if any(stage.name == "themes" for stage in stages) else None  # only a fit touches it
     if out is None:
-        with model_lock(ctx.model_dir):
+        with model_lock(models):
             outputs, timings = execute(ctx, stages)
         return RunResult(config, outputs, timings, ctx.corpus_dir)
     from pipeline.io.rundir import RunDirectory
 
     with RunDirectory(out, corpus=ctx.corpus_dir, same_corpus=same_corpus) as run_dir, \
-            model_lock(ctx.model_dir, run_dir.run_id):
+            model_lock(models, run_dir.run_id):
         outputs, timings = execute(ctx, stages)
         result = RunResult(config, outputs, timings, ctx.corpus_dir, out, run_dir.run_id, tuple(run_dir.notes))
         ctx.say("report ..." if until == "report" else "writing ...")

@@ -83,7 +83,7 @@ class RunDirectory:
         return self.out_dir / RUN_STATUS_FILE
 
     def __enter__(self) -> "RunDirectory":
-        check_out_dir(self.out_dir)
+        check_out_dir(self.out_dir, self.corpus)
         self._lock = FolderLock(self.out_dir, self.run_id).acquire()
         try:
             if self._lock.stale_:
@@ -166,10 +166,21 @@ class RunDirectory:
                 self._lock = None
 
 
-def check_out_dir(out_dir: Path) -> None:
-    """A clear user error for an output folder that is a file, lies below a file, or cannot be written."""
+def check_out_dir(out_dir: Path, corpus: str | None = None) -> None:
+    """A clear user error for an output folder that is a file, lies below a file, or cannot be written; and for
+    one the swap must not replace: the working folder or one holding it or the corpus, or a folder of other files
+    that is not an output folder of this tool."""
     if out_dir.exists() and not out_dir.is_dir():
         raise PipelineError("the output folder is a file; give a folder (or move the file away)", file=str(out_dir))
+    resolved = out_dir.resolve()
+    for inside, what in ((Path.cwd().resolve(), "the working folder"), (Path(corpus) if corpus else None, "the corpus")):
+        if inside is not None and (inside == resolved or resolved in inside.parents):
+            raise PipelineError(f"the output folder must not be or hold {what}: a run replaces its output folder "
+                                "whole; pass another --out", file=str(out_dir))
+    if out_dir.is_dir() and not (out_dir / RUN_STATUS_FILE).exists() and \
+            any(not p.name.endswith(".tmp") for p in out_dir.iterdir()):
+        raise PipelineError("the output folder holds other files and no run.json, so it is not an output folder "
+                            "of `pipeline`; give a new or empty folder", file=str(out_dir))
     for parent in out_dir.parents:
         if parent.exists():
             if not parent.is_dir():
