@@ -20,6 +20,7 @@ from pipeline.clean.stage import clean_stage
 from pipeline.core.artifacts import (
     Associations, Categories, Cleaned, Codebook, Embedded, Ingested, Labelled, Mapped, Quotes, ThemeFit,
 )
+from pipeline.core.invariants import check_ledger
 from pipeline.embed.stage import embed_stage
 from pipeline.ingest.stage import categories_stage, ingest_stage
 from pipeline.mapping.stage import mapping_stage
@@ -32,12 +33,18 @@ class Stage:
     inputs: tuple[str, ...]  # names of earlier stages whose outputs this one takes
     output: type  # the typed record it returns (pipeline.core.artifacts)
     run: Callable[..., Any]
+    # an invariant over the outputs so far, run right after the stage on every run (raises if broken)
+    check: Callable[[dict[str, Any]], None] | None = None
+
+
+def _ledger_accounts_for_every_answer(outputs: dict[str, Any]) -> None:
+    check_ledger(outputs["ingest"], outputs["clean"])
 
 
 STAGES: tuple[Stage, ...] = (
     Stage("categories", (), Categories, categories_stage),
     Stage("ingest", ("categories",), Ingested, ingest_stage),
-    Stage("clean", ("ingest",), Cleaned, clean_stage),
+    Stage("clean", ("ingest",), Cleaned, clean_stage, check=_ledger_accounts_for_every_answer),
     Stage("embed", ("clean",), Embedded, embed_stage),
     Stage("themes", ("clean", "embed", "categories"), ThemeFit, themes_stage),
     Stage("stable_ids", ("themes",), ThemeFit, stable_ids_stage),

@@ -14,6 +14,7 @@ import numpy as np
 
 from pipeline.analyst.stable_ids import theme_centroids
 from pipeline.core.records import UNASSIGNED, Assignment, Category, Segment, Theme
+from pipeline.core.safe_text import markdown_inline
 from pipeline.core.vectors import unit_rows
 from pipeline.io.atomic import atomic_write_text, write_csv
 
@@ -99,35 +100,35 @@ def _clip(text: str) -> str:
 
 
 def codebook_markdown(rows: Sequence[Mapping[str, Any]], title: str = "Codebook") -> str:
-    """The codebook as Markdown: an index table, then one section per code with its examples."""
-    lines = [f"# {title}", "", "| id | code | category | size | stability | weak |", "|---|---|---|---|---|---|"]
+    """The codebook as Markdown: an index table, then one section per code with its examples. Every text from the
+    corpus or the analyst is escaped (``markdown_inline``), so no answer renders as HTML: Markdown renderers pass
+    raw HTML through (pandoc, MkDocs and Jekyll do), and ``<img src=x onerror=...>`` in an example ran."""
+    md = markdown_inline
+    lines = [f"# {md(title)}", "", "| id | code | category | size | stability | weak |", "|---|---|---|---|---|---|"]
     for row in rows:
-        lines.append(f"| {row['theme_id']} | {_cell(row['label'])} | {_cell(row['category'])} | {row['size']} | "
+        lines.append(f"| {row['theme_id']} | {md(row['label'])} | {md(row['category'])} | {row['size']} | "
                      f"{row['stability']} | {'yes' if row.get('weak') is True else ''} |")
     for row in rows:
-        lines += ["", f"## {row['theme_id']}. {row['label']}", ""]
-        lines.append(f"**Definition.** {row['definition'] or '_None yet: add one in labels.yaml._'}")
-        lines += ["", f"**Keywords.** {row['keywords']}", "",
-                  f"**Category.** {row['category']}" + (f" (`{row['category_id']}`)" if row["category_id"] else ""), "",
+        lines += ["", f"## {row['theme_id']}. {md(row['label'])}", ""]
+        lines.append(f"**Definition.** {md(row['definition']) or '_None yet: add one in labels.yaml._'}")
+        lines += ["", f"**Keywords.** {md(row['keywords'])}", "",
+                  f"**Category.** {md(row['category'])}" + (f" (`{md(row['category_id'])}`)" if row["category_id"]
+                                                            else ""), "",
                   f"**Size.** {row['size']} segments; stability {row['stability']}"]
         if row.get("coherence", "") != "":
             lines.append(f"; coherence {row['coherence']}, distinctiveness {row['distinctiveness']}, "
                          f"cohesion {row['cohesion']}")
         if row.get("weak") is True:
-            lines += ["", f"**Weak label:** {row['weak_reason']}"]
+            lines += ["", f"**Weak label:** {md(row['weak_reason'])}"]
         typical = [row[f"typical_{i}"] for i in range(1, N_TYPICAL + 1) if row.get(f"typical_{i}")]
         if typical:
-            lines += ["", "**Typical examples**", ""] + [f"> {text}\n" for text in typical]
+            lines += ["", "**Typical examples**", ""] + [f"> {md(text)}\n" for text in typical]
         borderline = [(row[f"borderline_{i}"], row[f"borderline_{i}_vs"]) for i in range(1, N_BORDERLINE + 1)
                       if row.get(f"borderline_{i}")]
         if borderline:
             lines += ["", "**Borderline examples**", ""]
-            lines += [f"> {text}\n>\n> _(close to: {other})_\n" for text, other in borderline]
+            lines += [f"> {md(text)}\n>\n> _(close to: {md(other)})_\n" for text, other in borderline]
     return "\n".join(lines).rstrip() + "\n"
-
-
-def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|")
 
 
 def write_codebook(out_dir: str | Path, rows: Sequence[Mapping[str, Any]],

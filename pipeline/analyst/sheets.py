@@ -32,7 +32,9 @@ import numpy as np
 
 from pipeline.core.errors import PipelineError
 from pipeline.core.records import UNASSIGNED, Assignment, Segment, Theme
+from pipeline.ingest.decode import decode
 from pipeline.io.atomic import write_csv, write_json
+from pipeline.io.csv_safe import restore
 
 NONE_CODE = "none of these"
 MACHINE = "machine"
@@ -145,20 +147,18 @@ def read_sheet(path: str | Path, key: CodingKey) -> tuple[dict[int, str | None],
     name = str(path)
     if not path.is_file():
         raise PipelineError("coding sheet not found", file=name)
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:  # a spreadsheet saved it in the Windows code page
-        text = raw.decode("cp1252", errors="replace")
+    # a spreadsheet saves the sheet as UTF-8, the Windows code page, or "Unicode text" (UTF-16, tab-separated):
+    # the same decoding as the corpus files (a UTF-16 sheet was blamed for its header)
+    text, _, _ = decode(path.read_bytes(), None)
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = max(",;\t", key=first.count)
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = {_norm(h): h for h in reader.fieldnames or [] if h is not None}
+    header = {_norm(restore(h)): h for h in reader.fieldnames or [] if h is not None}
     missing = [c for c in ("item", "segment_id", "code") if c not in header]
     if missing:
         raise PipelineError(f"header lacks column(s) {', '.join(missing)}; expected {', '.join(SHEET_COLUMNS)}",
                             file=name)
-    records = [{col: (record.get(header[col]) or "").strip() for col in ("item", "segment_id", "code")}
+    records = [{col: restore((record.get(header[col]) or "").strip()) for col in ("item", "segment_id", "code")}
                for record in reader]
     known = {(str(item), segment_id) for item, segment_id in key.segment_ids.items()}
     if sum((r["item"], r["segment_id"]) in known for r in records) * 2 < len(known):

@@ -36,7 +36,7 @@ def labels_stage(ctx: RunContext, stable_ids: ThemeFit, categories: Categories) 
     """labels.yaml (or the labels given to the context) applied to every theme and assignment."""
     labels = ctx.labels
     if labels is None:
-        path = ctx.corpus_file(ctx.config.labels_file)
+        path = ctx.configured_file("labels_file", "labels.yaml")
         labels = load_labels(path) if path is not None else LabelsFile()
     themes, assignments, warnings = apply_labels(list(stable_ids.themes), list(stable_ids.assignments), labels,
                                                  list(categories.categories))

@@ -8,16 +8,18 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from pipeline.core.records import DROPPED, KEPT, UNASSIGNED
+from pipeline.core.records import DROPPED, FILE_ROW, KEPT, UNASSIGNED
+from pipeline.core.safe_text import literal, one_line, terminal_text
 from pipeline.io.run_reader import load_run, read_rows, require_complete_run
 
 
 def print_summary(result, out_console: Console) -> None:
-    ledger = result.ledger
+    ledger = [entry for entry in result.ledger if entry.row != FILE_ROW]  # row 0: a file not read at all
     kept = sum(1 for entry in ledger if entry.status == KEPT)
     dropped = Counter(entry.reason for entry in ledger if entry.status == DROPPED)
+    not_read = len(result.ledger) - len(ledger)
     lines = [
-        f"files: {len(result.files)}",
+        f"files: {len(result.files)}" + (f"  not read: {not_read} (listed in ledger.csv)" if not_read else ""),
         f"answers read: {len(ledger)}  kept: {kept}  dropped: {sum(dropped.values())}"
         + (" (" + ", ".join(f"{reason} {n}" for reason, n in sorted(dropped.items())) + ")" if dropped else ""),
         f"segments: {len(result.segments)}",
@@ -36,7 +38,7 @@ def print_summary(result, out_console: Console) -> None:
     lines.append(f"time: {timings}")
     lines.append(f"outputs: {result.out_dir}")
     for line in lines:
-        out_console.print(line, markup=False, highlight=False, soft_wrap=True)
+        out_console.print(literal(line), markup=False, highlight=False, soft_wrap=True)
     if result.themes and "themes" in result.stages_run:
         print_themes(result, out_console)
 
@@ -58,7 +60,8 @@ def print_themes(result, out_console: Console) -> None:
             mapped = ""
         stability = f"{theme.stability:.2f}" + (" unstable" if theme.unstable else "")
         # labels are the analyst's text: never read as Rich markup
-        table.add_row(str(theme.theme_id), Text(theme.label), str(theme.size), stability, Text(mapped))
+        table.add_row(str(theme.theme_id), Text(one_line(theme.label)), str(theme.size), stability,
+                      Text(one_line(mapped)))
     out_console.print(table)
 
 
@@ -71,11 +74,13 @@ def print_quotes(run_dir: Path, theme: str, n: int, include_flagged: bool, out_c
     if not include_flagged:
         rows = [r for r in rows if r["flagged"] != "True"]
     rows = sorted(rows, key=lambda r: int(r["rank"]))[:n]
-    out_console.print(f"Theme {chosen.theme_id}: {chosen.label}  ({len(rows)} quotes)", markup=False, soft_wrap=True)
+    out_console.print(f"Theme {chosen.theme_id}: {one_line(chosen.label)}  ({len(rows)} quotes)", markup=False,
+                      soft_wrap=True)
     for row in rows:
-        flag = f"  [FLAGGED: {row['flags']} - check before use]" if row["flagged"] == "True" else ""
-        out_console.print(f"\n\u201c{row['text']}\u201d\n  - respondent {row['respondent_id']}, {row['source']}{flag}",
-                          markup=False, soft_wrap=True)
+        flag = f"  [FLAGGED: {one_line(row['flags'])} - check before use]" if row["flagged"] == "True" else ""
+        # the answer keeps its line breaks, nothing else a terminal would act on
+        out_console.print(f"\n\u201c{terminal_text(row['text'])}\u201d\n  - respondent {one_line(row['respondent_id'])}, "
+                          f"{one_line(row['source'])}{flag}", markup=False, highlight=False, soft_wrap=True)
     if len(rows) < n:
         out_console.print(f"\n(only {len(rows)} quotable segments stored for this theme; quotes.per_theme sets how "
                           "many a run keeps)", markup=False, soft_wrap=True)
@@ -94,9 +99,9 @@ def write_sample_sheet(run_dir: Path, n: int | None, sheet: Path | None, seed: i
     seed = seed if seed is not None else int(config.get("seed", 42))
     rows = sample_sheet(segments, assignments, themes, n, random_state=seed)
     paths = write_sample(run_dir / "validation", rows, assignments, segments, themes, sheet=sheet)
-    out_console.print(f"coding sheet with {len(rows)} segments: {paths['sheet']}\n"
-                      f"allowed codes: {paths['codes']}\n"
-                      f"fill in the 'code' column, then: pipeline validate score {paths['sheet']}",
+    out_console.print(f"coding sheet with {len(rows)} segments: {one_line(paths['sheet'])}\n"
+                      f"allowed codes: {one_line(paths['codes'])}\n"
+                      f"fill in the 'code' column, then: pipeline validate score {one_line(paths['sheet'])}",
                       markup=False, soft_wrap=True)
 
 
@@ -106,7 +111,7 @@ def score_sheets(run_dir: Path, sheets: list[Path], out_console: Console) -> Non
     require_complete_run(run_dir)
     report = score_sheets(sheets, run_dir / "validation" / "coding_key.json")
     for warning in report.warnings:
-        out_console.print(f"warning: {warning}", markup=False, soft_wrap=True)
+        out_console.print(f"warning: {literal(warning)}", markup=False, soft_wrap=True)
     out_console.print(render_agreement(report))
     written = write_agreement(run_dir / "validation", report)
-    out_console.print("written: " + ", ".join(str(path) for path in written), markup=False, soft_wrap=True)
+    out_console.print("written: " + ", ".join(one_line(path) for path in written), markup=False, soft_wrap=True)

@@ -35,8 +35,10 @@ class Ingested:
 
     files: tuple[SourceFile, ...]
     answers: tuple[Answer, ...]
-    ledger: tuple[LedgerEntry, ...]  # DROPPED entries for records read but unusable
+    ledger: tuple[LedgerEntry, ...]  # DROPPED entries for records read but unusable, and files not read (row 0)
     warnings: tuple[str, ...] = ()
+    # file (or "file[sheet]") -> how many records its reader returned; what the ledger invariant counts against
+    sources: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ UNASSIGNED = -1  # theme id for a segment no theme claims (BERTopic's outlier to
 
 KEPT = "kept"
 DROPPED = "dropped"
+FILE_ROW = 0  # the row of a ledger entry about a whole file that was not read (a link, a FIFO, a damaged file)
 
 
 def _frozen_map(values: Mapping[str, str] | None) -> Mapping[str, str]:

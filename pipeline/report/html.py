@@ -79,14 +79,16 @@ JS = """
     return "\\ufeff" + lines.join("\\r\\n") + "\\r\\n";
   }
   function oneLine(text) { return String(text).replace(/\\s+/g, " ").trim(); }
+  // Markdown renderers pass raw HTML through: angle brackets are backslash-escaped so no answer renders as HTML
+  function mdLine(text) { return oneLine(text).replace(/[<>]/g, function (c) { return "\\\\" + c; }); }
   function toMarkdown(rows) {
     var out = ["# Selected quotes", "", "Run " + runId, ""], theme = null;
     rows.forEach(function (q) {
-      if (q.theme !== theme) { theme = q.theme; out.push("## " + oneLine(theme), ""); }
+      if (q.theme !== theme) { theme = q.theme; out.push("## " + mdLine(theme), ""); }
       var by = "respondent " + q.respondent_id + ", " + q.source;
       if (q.ratings) { by += " · " + q.ratings; }
       if (q.flags.length) { by += " · ⚠ FLAGGED, may identify the respondent: " + q.flags.join(", "); }
-      out.push("> " + oneLine(q.text), ">", "> — " + oneLine(by), "");
+      out.push("> " + mdLine(q.text), ">", "> — " + mdLine(by), "");
     });
     return out.join("\\n");
   }
@@ -134,6 +136,8 @@ def _summary(view: dict[str, Any]) -> str:
              ("emergent themes", counts["emergent_themes"]), ("unstable themes", counts["unstable_themes"]),
              ("unassigned segments", f"{counts['unassigned_segments']} ({percent(counts['unassigned_share'])})"),
              ("embedding cache hits / misses", f"{counts['cache_hits']} / {counts['cache_misses']}")]
+    if counts.get("files_not_read"):
+        stats.insert(1, ("files not read (see ledger.csv)", counts["files_not_read"]))
     out = ['<section id="summary" aria-labelledby="summary-h"><h2 id="summary-h">Run summary</h2><div class="stats">']
     out += [f'<div class="stat"><b>{escape(value)}</b>{escape(name)}</div>' for name, value in stats]
     out.append('</div>')

@@ -3,12 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipeline.core.safe_text import markdown_inline as _md
 from pipeline.report.tables import is_significant
-
-
-def _md(text: Any) -> str:
-    """One line, safe inside a Markdown table cell; angle brackets escaped so no answer renders as HTML."""
-    return " ".join(str(text).split()).replace("|", "\\|").replace("<", "\\<").replace(">", "\\>")
 
 
 def render_markdown(view: dict[str, Any]) -> str:
@@ -18,6 +14,8 @@ def render_markdown(view: dict[str, Any]) -> str:
              f"Run `{view['run_id']}` · generated {view['generated']} · corpus `{_md(view['corpus'])}`", "",
              "## Summary", "", "| | |", "|---|---|",
              f"| Files | {counts['files']} ({_md(', '.join(f['path'] for f in view['files']))}) |",
+             *([f"| Files not read (listed in ledger.csv) | {counts['files_not_read']} |"]
+               if counts.get("files_not_read") else []),
              f"| Answers read | {counts['answers_read']} |", f"| Kept | {counts['answers_kept']} |",
              f"| Dropped | {counts['answers_dropped']} ({_md(dropped)}) |", f"| Segments | {counts['segments']} |",
              f"| Themes | {counts['themes']} ({counts['emergent_themes']} emergent, "

@@ -1,6 +1,8 @@
 """The CSV tables of a run: pure builders (records -> list[dict]), tested without files, and the one writer.
 
-Every file goes through ``pipeline.io.atomic``'s writers, so a crashed run never leaves a half-written table.
+Every file goes through ``pipeline.io.atomic``'s writers, so a crashed run never leaves a half-written table. Every
+CSV cell is neutralised against spreadsheet formulas (``pipeline.io.csv_safe``); the segments, which carry the
+answers' exact text, are also written to segments.parquet exactly as they are (a format no spreadsheet runs).
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from typing import Any, Iterable, Sequence
 from pipeline.core.records import (
     UNASSIGNED, Answer, Assignment, Category, CategoryScore, CrosstabCell, LedgerEntry, Quote, Reassignment, Segment, Theme,
 )
-from pipeline.io.atomic import write_csv
+from pipeline.io.atomic import atomic_write_bytes, write_csv
 
 LEDGER_COLUMNS = ["answer_id", "file", "row", "respondent_id", "status", "reason", "detail", "n_segments"]
 SEGMENT_COLUMNS = ["segment_id", "answer_id", "respondent_id", "file", "row", "index", "start", "end", "text",
@@ -199,6 +201,9 @@ def _union_columns(rows: Sequence[dict[str, Any]]) -> list[str]:
     return list(columns)
 
 
+EXACT_COPIES = {"segments.csv": "segments.parquet"}  # table -> the lossless copy written beside it
+
+
 def write_tables(result, out_dir: Path, names: Iterable[str]) -> dict[str, Path]:
     written = {}
     for name in names:
@@ -206,4 +211,21 @@ def write_tables(result, out_dir: Path, names: Iterable[str]) -> dict[str, Path]
         rows = build(result)
         write_csv(out_dir / name, rows, columns or _union_columns(rows))
         written[name] = out_dir / name
+        if name in EXACT_COPIES:
+            written[EXACT_COPIES[name]] = write_parquet(out_dir / EXACT_COPIES[name], rows,
+                                                        columns or _union_columns(rows))
     return written
+
+
+def write_parquet(path: Path, rows: Sequence[dict[str, Any]], columns: list[str]) -> Path:
+    """``rows`` as a Parquet table, every value exactly as in the records (no formula neutralisation)."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = {column: [row.get(column) for row in rows] for column in columns}
+    buffer = io.BytesIO()
+    pq.write_table(pa.table(data) if rows else pa.table({c: pa.array([], pa.string()) for c in columns}), buffer)
+    atomic_write_bytes(path, buffer.getvalue())
+    return path

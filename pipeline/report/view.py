@@ -5,7 +5,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from pipeline.core.records import DROPPED, KEPT, UNASSIGNED, Answer, Category, CrosstabCell, Theme
+from pipeline.core.records import DROPPED, FILE_ROW, KEPT, UNASSIGNED, Answer, Category, CrosstabCell, Theme
 from pipeline.report.tables import as_row, is_significant, quote_rows, theme_rows
 
 
@@ -47,11 +47,12 @@ def uncovered_categories(categories: Sequence[Category], themes: Sequence[Theme]
 
 def run_counts(result) -> dict[str, Any]:
     assigned = Counter(a.theme_id == UNASSIGNED for a in result.assignments)
-    dropped = Counter(entry.reason or "unspecified" for entry in result.ledger if entry.status == DROPPED)
+    answers = [entry for entry in result.ledger if entry.row != FILE_ROW]  # row 0: a file not read at all
+    dropped = Counter(entry.reason or "unspecified" for entry in answers if entry.status == DROPPED)
     real_themes = [t for t in result.themes if t.theme_id != UNASSIGNED]
     return {
-        "files": len(result.files), "answers_read": len(result.ledger),
-        "answers_kept": sum(entry.status == KEPT for entry in result.ledger),
+        "files": len(result.files), "files_not_read": len(result.ledger) - len(answers), "answers_read": len(answers),
+        "answers_kept": sum(entry.status == KEPT for entry in answers),
         "answers_dropped": sum(dropped.values()), "dropped_by_reason": dict(sorted(dropped.items())),
         "respondents": len({answer.respondent_id for answer in result.answers}),
         "segments": len(result.segments), "themes": len(real_themes),

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.io.run_reader import read_rows
+
 from tests.workspace.survey import EMOJI_ANSWER, FORMULA_ANSWER
 
 import importlib.util
@@ -45,8 +47,8 @@ def utf16_slice(text: str, start: int, end: int) -> str:
 
 
 def rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+    """A run's CSV as the tool reads it back: cells neutralised against formulas come back exactly."""
+    return read_rows(path)
 
 
 @pytest.fixture(scope="module")

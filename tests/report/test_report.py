@@ -167,7 +167,8 @@ def test_report_html_is_written_last(result, tmp_path, monkeypatch):
     from pipeline.report import tables, writer
 
     order = []
-    for module, name in ((tables, "write_csv"), (writer, "write_json"), (writer, "atomic_write_text")):
+    for module, name in ((tables, "write_csv"), (tables, "atomic_write_bytes"), (writer, "write_json"),
+                         (writer, "atomic_write_text")):
         original = getattr(module, name)
         monkeypatch.setattr(module, name, lambda path, *a, _f=original, **k: (order.append(Path(path).name),
                                                                                  _f(path, *a, **k)))
@@ -177,28 +178,30 @@ def test_report_html_is_written_last(result, tmp_path, monkeypatch):
 
 def test_report_ingest_outputs_only_ledger_and_segments(result, tmp_path):
     written = write_ingest_outputs(result, tmp_path / "ingest")
-    assert sorted(p.name for p in (tmp_path / "ingest").iterdir()) == ["ledger.csv", "segments.csv"]
+    names = sorted(p.name for p in (tmp_path / "ingest").iterdir())
+    assert names == ["ledger.csv", "segments.csv", "segments.parquet"]
     assert len(read_csv(written["segments.csv"])) == len(result.segments)
 
 
 def test_report_run_directory_complete_lists_files_and_report_carries_run_id(result, tmp_path):
     out = tmp_path / "out"
     with RunDirectory(out) as run:
-        assert read_run_status(out)["status"] == "running"
-        write_report(result, out)
+        assert read_run_status(run.path)["status"] == "running" and run.path != out  # a staging folder
+        write_report(result, run.path)
     status = read_run_status(out)
     assert status["status"] == "complete" and status["run_id"] == run.run_id
     assert "report.html" in status["files"] and "ledger.csv" in status["files"]
     assert f'data-run-id="{run.run_id}"' in (out / "report.html").read_text()
     assert json.loads((out / "manifest.json").read_text())["run_id"] == run.run_id
-    assert not list(out.glob(".*.tmp"))
+    assert not list(out.glob(".*.tmp")) and sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out"]
 
 
-def test_report_interrupted_run_fails_and_leaves_no_report(result, tmp_path, monkeypatch):
+def test_report_failed_run_keeps_the_previous_complete_run_and_says_so(result, tmp_path, monkeypatch):
+    """A re-run deleted report.html and report.md at its start; when it then failed, the last report was gone."""
     out = tmp_path / "out"
-    with RunDirectory(out):
-        write_report(result, out)  # a first, complete run
-    assert (out / "report.html").exists()
+    with RunDirectory(out) as first:
+        write_report(result, first.path)  # a first, complete run
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.name != "run.json"}
 
     from pipeline.report import writer
 
@@ -206,11 +209,21 @@ def test_report_interrupted_run_fails_and_leaves_no_report(result, tmp_path, mon
         raise RuntimeError("disk full\nwhile writing")
     monkeypatch.setattr(writer, "write_json", crash)  # manifest.json: after the tables, before the report
     with pytest.raises(RuntimeError), RunDirectory(out) as second:
-        write_report(result, out)
+        write_report(result, second.path)
     status = read_run_status(out)
-    assert status == {**status, "status": "failed", "run_id": second.run_id, "error": "disk full while writing"}
-    assert not (out / "report.html").exists() and not (out / "report.md").exists()
-    assert not list(out.glob(".*.tmp"))
+    assert status["status"] == "complete" and status["run_id"] == first.run_id  # the folder holds the first run
+    assert status["last_attempt"] == {**status["last_attempt"], "status": "failed", "run_id": second.run_id,
+                                      "error": "disk full while writing"}
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.name != "run.json"} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out"]  # no staging folder left
+
+
+def test_report_first_run_failing_leaves_a_failed_status_only(result, tmp_path):
+    out = tmp_path / "out"
+    with pytest.raises(RuntimeError), RunDirectory(out) as run:
+        write_report(result, run.path)
+        raise RuntimeError("boom")
+    assert read_run_status(out)["status"] == "failed" and [p.name for p in out.iterdir()] == ["run.json"]
 
 
 def test_report_atomic_write_failure_keeps_previous_file_and_no_temp(tmp_path, monkeypatch):
