@@ -14,12 +14,12 @@ from pipeline.core.artifacts import Cleaned, Quotes
 from pipeline.core.config import Config
 from pipeline.io.rundir import RunDirectory, read_run_status
 from pipeline.core.records import (
-    DROPPED, UNASSIGNED, Category, Quote,
+    DROPPED, UNASSIGNED, Answer, Category, Quote,
     Theme,
 )
 from pipeline.report import build_view, render_markdown, write_ingest_outputs, write_report
 from pipeline.report.tables import EMERGENT_TEXT, crosstab_rows, quote_rows, segment_rows, theme_rows
-from pipeline.report.view import barrier_shares, top_associations, uncovered_categories
+from pipeline.report.association_view import barrier_shares, exploratory_cells, primary_cells, uncovered_categories
 from pipeline.report.html import render_html
 from pipeline.runner import RunResult
 from tests.report.sample_run import SCRIPT_TEXT, build_result, with_outputs
@@ -97,16 +97,28 @@ def test_report_crosstab_significance_and_order(result):
     rows = crosstab_rows(result.crosstab, result.themes, result.categories, alpha=0.05)
     assert [r["significant"] for r in rows] == [True, False, False, False]
     assert rows[0]["share_difference"] == pytest.approx(1.0 - 2 / 6)
-    top = top_associations(result.crosstab, alpha=0.05)
-    assert (top[0].theme_id, top[0].category_id) == (0, "capacity")
-    assert [c.p_adjusted for c in top[1:]] == sorted(c.p_adjusted for c in top[1:])
+    assert [r["family"] for r in rows] == ["primary", "primary", "exploratory", "exploratory"]
+    primary = primary_cells(result.crosstab)
+    assert [(c.theme_id, c.category_id) for c in primary] == [(0, "capacity"), (1, "footprints")]
+    exploratory = exploratory_cells(result.crosstab, alpha=0.05)
+    assert [c.p_adjusted for c in exploratory] == sorted(c.p_adjusted for c in exploratory)
+    assert all(c.family == "exploratory" for c in exploratory)
 
 
-def test_report_barrier_shares_count_each_respondent_once(result):
-    shares = barrier_shares(result.answers, result.categories, ["major barrier", "small barrier"])
-    # capacity: R1..R8 all rated it; barrier = R1, R2, R4, R7, R8
-    assert shares["capacity"] == (8, 5)
-    assert shares["footprints"] == (7, 3)  # R8 left it blank
+def test_report_barrier_shares_count_each_respondent_once_as_the_crosstab_reads_ratings(result):
+    shares = barrier_shares(result.answers, result.categories, result.config.mapping)
+    # capacity: R1..R8 all rated it; a major barrier for R1, R4, R7, R8 ("small barrier" is not major)
+    assert shares["capacity"] == (8, 4)
+    assert shares["footprints"] == (7, 1)  # R8 left it blank; only R2 rated it major
+
+
+def test_report_barrier_shares_leave_dont_know_out_like_the_crosstab():
+    from pipeline.core.config import MappingConfig
+
+    category = Category("capacity", "Capacity", rating_column="q")
+    answers = [Answer(f"s.csv:{i}", "s.csv", i, f"R{i}", "text", ratings={"q": value})
+               for i, value in enumerate(["Major barrier", "Don’t know", "don't know", "not a barrier"])]
+    assert barrier_shares(answers, [category], MappingConfig()) == {"capacity": (2, 1)}  # 50%, not 25%
 
 
 def test_report_uncovered_categories_are_those_no_theme_maps_to(result):
@@ -156,7 +168,7 @@ def test_report_markdown_lists_themes_associations_and_quotes(result, written):
     text = written["report.md"].read_text()
     assert text.index("Staff capacity & time") < text.index("## Quotes")
     assert f"| Local political will | 3 | 3 (50%) | 0.42 ⚠ unstable | {EMERGENT_TEXT} |" in text
-    significant = [line for line in text.splitlines() if line.endswith("| significant; small cell |")]
+    significant = [line for line in text.splitlines() if "| significant; small cell" in line]
     assert len(significant) == 1 and significant[0].startswith("| Staff capacity & time |")
     assert "⚠ may identify the respondent: phone" in text
     assert "- Meeting organisations' own targets" in text
