@@ -51,7 +51,8 @@ STAGES: tuple[Stage, ...] = (
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
 
 # What the commands stop after, and which outputs each stopping point writes (the report writes everything).
-CHECKPOINTS: dict[str, str] = {"ingest": "clean", "embed": "embed", "themes": "stable_ids", "report": "codebook"}
+# `themes` runs through naming, so its tables carry the labels every other output shows (labels.yaml, phrases).
+CHECKPOINTS: dict[str, str] = {"ingest": "clean", "embed": "embed", "themes": "naming", "report": "codebook"}
 CHECKPOINT_TABLES: dict[str, tuple[str, ...]] = {
     "ingest": ("ledger.csv", "segments.csv"),
     "embed": ("ledger.csv", "segments.csv"),

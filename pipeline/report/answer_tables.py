@@ -17,7 +17,14 @@ ATTRIBUTE_PREFIX = "attr_"
 ATTRIBUTE_MATRIX_COLUMNS = ["attribute", "value", "theme_id", "theme_label", "n", "n_theme", "n_value", "n_total",
                             "row_share", "row_low", "row_high", "column_share", "column_low", "column_high"]
 THEME_EXTRA_COLUMNS = ["categories", "label_source", "machine_label", "label_coverage", "label_lift", "label_weak"]
-QUOTE_EXTRA_COLUMNS = ["answer_id", "confidence", "category_rating", "attributes", "answer"]
+QUOTE_EXTRA_COLUMNS = ["answer_id", "confidence", "category_rating", "attributes", "answer", "answer_flags"]
+
+
+def answer_flagger(result):
+    """The run's identifiability check as ``text -> flags`` (none when the naming stage did not run)."""
+    naming = result.outputs.get("naming") if hasattr(result, "outputs") else None
+    identifier = getattr(naming, "identifier", None)
+    return identifier.flags if identifier is not None else (lambda text: ())
 
 
 def _labels(result) -> dict[int, str]:
@@ -56,11 +63,12 @@ def with_quote_extras(rows: list[dict[str, Any]], result) -> list[dict[str, Any]
     quotes = {(q.theme_id, q.rank): q for q in result.quotes}
     standing = theme_categories(result.themes, getattr(result, "merged_categories", {}))
     by_id = {c.category_id: c for c in result.categories}
+    flagger = answer_flagger(result)
     for row in rows:
         quote = quotes.get((row["theme_id"], row["rank"]))
         answer = answers.get(quote.answer_id) if quote else None
         row.update(answer_id=quote.answer_id if quote else "", confidence=quote.confidence if quote else None,
-                   answer=answer.text if answer else "",
+                   answer=answer.text if answer else "", answer_flags=list(flagger(answer.text)) if answer else [],
                    attributes="; ".join(f"{k}={v}" for k, v in (quote.attributes if quote else {}).items()),
                    category_rating=_category_rating(row["theme_id"], dict(quote.ratings), standing, by_id)
                    if quote else "")
@@ -89,7 +97,7 @@ def theme_attribute_rows(result) -> list[dict[str, Any]]:
 def theme_answer_columns(result) -> list[str]:
     ratings = list(dict.fromkeys(column for a in result.answers for column in a.ratings))
     return (["theme_id", "theme_label", "respondent_id", "answer_id", "file", "row", "category_rating"]
-            + [f"rating:{c}" for c in ratings] + attribute_column_names(result) + ["segments", "answer"])
+            + [f"rating:{c}" for c in ratings] + attribute_column_names(result) + ["segments", "answer", "flags"])
 
 
 def theme_answer_rows(result) -> list[dict[str, Any]]:  # long: one row per theme and answer, every column named
@@ -103,7 +111,7 @@ def theme_answer_rows(result) -> list[dict[str, Any]]:  # long: one row per them
     answers = {a.answer_id: a for a in result.answers}
     standing = theme_categories(result.themes, getattr(result, "merged_categories", {}))
     by_id = {c.category_id: c for c in result.categories}
-    rows = []
+    flagger, rows = answer_flagger(result), []
     for theme in (t for t in result.themes if t.theme_id != UNASSIGNED and not t.noise):
         for respondent in people.order:
             carrying = people.theme_segments.get((respondent, theme.theme_id), [])
@@ -119,7 +127,7 @@ def theme_answer_rows(result) -> list[dict[str, Any]]:  # long: one row per them
                     **{f"rating:{c}": v for c, v in held.items()},
                     **{ATTRIBUTE_PREFIX + c: values.get(respondent, {}).get(c, "") for c in columns},
                     "segments": " | ".join(s.text for s in carrying if s.answer_id == answer_id),
-                    "answer": answer.text})
+                    "answer": answer.text, "flags": list(flagger(answer.text))})
     return rows
 
 

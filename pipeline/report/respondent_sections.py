@@ -77,7 +77,7 @@ def theme_answers_html(view: dict[str, Any], theme_id: int) -> str:
         cells = "".join(f"<td>{escape(row.get(prefix + c, ''))}</td>" for c in attributes)
         body.append(f'<tr><th scope="row">{escape(row["respondent_id"])}</th>'
                     f'<td>{escape(row["category_rating"]) or "—"}</td>{cells}'
-                    f'<td class="answer">{escape(row["answer"])}</td></tr>')
+                    f'<td class="answer">{escape(row["answer"])}{_flag_note(row.get("flags"))}</td></tr>')
     more = (f'<p class="meta">… and {len(rows) - MAX_ANSWERS_SHOWN} more in theme_answers.csv.</p>'
             if len(rows) > MAX_ANSWERS_SHOWN else "")
     return (f'<details class="theme-answers" id="theme-{theme_id}-answers"><summary>All {len(rows)} answers in this '
@@ -86,12 +86,19 @@ def theme_answers_html(view: dict[str, Any], theme_id: int) -> str:
             + "".join(body) + f"</tbody></table>{more}</details>")
 
 
+def _flag_note(flags) -> str:
+    if not flags:
+        return ""
+    return (f'<span class="flag-warning" role="note">\u26a0 May identify someone ({escape(", ".join(flags))}) \u2014 '
+            'check before quoting any of it.</span>')
+
+
 def full_answer_html(quote: dict[str, Any]) -> str:
     text = quote.get("answer_text", "")
     if not text or " ".join(text.split()) == " ".join(str(quote.get("text", "")).split()):
         return ""
     return (f'<details class="full-answer"><summary>Full answer</summary><p class="answer">{escape(text)}</p>'
-            "</details>")
+            f'{_flag_note(quote.get("answer_flags"))}</details>')
 
 
 def label_fit_html(fit: dict[str, Any]) -> str:

@@ -319,3 +319,36 @@ def test_report_emergent_theme_names_the_catch_all_option_it_counts_under():
               Theme(2, "weather", ("rain",), 1, 0.9, emergent=True)]
     rows = {row["theme_id"]: row["category_label"] for row in theme_rows(themes, [], [], categories)}
     assert rows == {0: f"{EMERGENT_TEXT} (counted under \u201cOther\u201d)", 1: "Road repairs", 2: EMERGENT_TEXT}
+
+
+# --- every output agrees after labels.yaml (issue 14) ---------------------------------------------------------
+
+def _labelled(result, **changes):
+    return with_outputs(result, labels=dataclasses.replace(result.outputs["labels"], **changes))
+
+
+def test_report_stale_label_entries_are_warned_about_in_both_reports(result, tmp_path):
+    note = ("corpus/labels.yaml: theme 2 (line 3) (noise) was written for a theme that has changed since: its "
+            "content moved (similarity 0.80 to the previous run's, below 0.95); check the entry still applies")
+    written = write_report(_labelled(result, warnings=(note,)), tmp_path / "stale")
+    html, md = written["report.html"].read_text(), written["report.md"].read_text()
+    assert 'id="label-warnings"' in html and "similarity 0.80" in html[html.index('id="label-warnings"'):]
+    assert "**Check labels.yaml:**" in md and "similarity 0.80" in md
+
+
+def test_report_marks_noise_themes_and_counts_only_the_others(result, tmp_path):
+    themes = tuple(dataclasses.replace(t, noise=True) if t.theme_id == 1 else t for t in result.themes)
+    marked = with_outputs(result, mapping=dataclasses.replace(result.outputs["mapping"], themes=themes),
+                          labels=dataclasses.replace(result.outputs["labels"], themes=themes))
+    md = write_report(marked, tmp_path / "noise")["report.md"].read_text()
+    assert "| Footprint boundaries (noise: set aside, its segments count as unassigned) |" in md
+    assert "| Themes | 2 (1 emergent, 1 unstable); also 1 marked noise |" in md
+
+
+def test_report_a_merged_theme_supports_its_parts_categories(result):
+    assert "funding" in {c.category_id for c in uncovered_categories(result.categories, result.themes)}
+    merged = _labelled(result, merged_categories={0: ("funding",)}, merges={0: (5,)})
+    view = build_view(merged, "run", "now")
+    assert "funding" not in {c.category_id for c in view["uncovered"]}
+    assert view["standing"][0] == ("capacity", "funding")
+    assert view["counts"]["merged_themes"] == 1
