@@ -32,6 +32,9 @@ TITLES = ("Dr", "Mr", "Mrs", "Ms", "Miss", "Mx", "Prof", "Professor", "Cllr", "C
           "Lady", "Rev", "Revd", "Sister", "Matron", "Nurse", "Father")
 _NAME_WORD = r"[A-Z][A-Za-z]*(?:['’-][A-Z]?[A-Za-z]+)*"
 _TITLED_NAME = re.compile(rf"\b(?:{'|'.join(TITLES)})\.?\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD})*)")
+# titles that stand only before a name, so one in a keyword means a name was there ("dr okafor"); "councillor"
+# or "sister" alone are ordinary words in a keyword
+KEYWORD_TITLES = frozenset({"dr", "mr", "mrs", "ms", "mx", "prof", "cllr", "rev", "revd", "sir", "dame"})
 _REDACTED = re.compile(r"^x{2,}$", re.IGNORECASE)  # "Dr XXXX": a redacted name is still a name's place
 
 FLAG_ORDER = ("email", "phone", "postcode", "titled-name", "untitled-name", "named-organisation", "named-entity")
@@ -115,8 +118,7 @@ class Identifier:
         """Whether a label or keyword (any case) holds a name: a name word the corpus contains, a title, a
         redacted name, a configured term or anything ``flags`` finds."""
         words = [base_form(w) for w in re.findall(r"[A-Za-z][A-Za-z'’]*", phrase)]
-        titles = {t.lower() for t in TITLES} - {"sister", "nurse", "father", "lady", "lord", "matron"}
-        if any(w in self.name_words or w in titles or _REDACTED.match(w) for w in words):
+        if any(w in self.name_words or w in KEYWORD_TITLES or _REDACTED.match(w) for w in words):
             return True
         return bool(self.flags(phrase))
 

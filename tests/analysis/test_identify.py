@@ -49,6 +49,7 @@ def test_identify_flags_names_without_titles_and_curly_apostrophes(identifier, t
     ("o'connor", True), ("st aldhelm's hospital", True), ("wexley", True),
     ("staff capacity", False), ("deadline", False), ("nhs england", False), ("care option", False),
     ("sister organisations", False),  # "sister" is a title only before a name
+    ("councillor", False), ("elected councillors", False),
 ])
 def test_identify_names_in_lower_case_labels_and_keywords(identifier, phrase, identifying):
     assert identifier.names_in_phrase(phrase) is identifying

@@ -352,3 +352,29 @@ def test_report_a_merged_theme_supports_its_parts_categories(result):
     assert "funding" not in {c.category_id for c in view["uncovered"]}
     assert view["standing"][0] == ("capacity", "funding")
     assert view["counts"]["merged_themes"] == 1
+
+
+def test_report_quote_line_is_the_themes_own_category_rating_and_the_attributes(result, tmp_path):
+    answers = tuple(dataclasses.replace(a, meta={"role": "Chair", "region": "North"}) for a in result.answers)
+    quotes = tuple(dataclasses.replace(q, answer_id=q.segment_id.split("#")[0], attributes={"role": "Chair"},
+                                       ratings={"q2_capacity": "major barrier", "q2_funding": "small barrier"})
+                   for q in result.quotes)
+    run = with_outputs(result, ingest=dataclasses.replace(result.outputs["ingest"], answers=answers),
+                       quotes=Quotes(quotes))
+    view = build_view(run, "run", "now")
+    capacity = view["quotes"][0][0]
+    assert capacity["ratings_display"] == "Lack of organisational or staff capacity: major barrier · role Chair"
+    politics = view["quotes"][2][0]  # emergent: no category of its own, so no rating in its line
+    assert politics["ratings_display"] == "role Chair"
+    html = write_report(run, tmp_path / "line")["report.html"].read_text()
+    assert "Insufficient social care funding: small barrier" not in html  # another category's rating is not shown
+    assert html.count('class="full-answer"') == 2  # R2's and R4's quotes are a part of their answer
+
+
+def test_report_emergent_count_is_of_the_themes_as_they_stand(result):
+    from pipeline.report.view import theme_method_sentence
+
+    method = {"method": "each segment joins the theme of its own closed category", "emergent_segments": 9,
+              "emergent_themes": 3}  # as fitted, before labels.yaml pinned two of them to categories
+    assert theme_method_sentence(method, result.themes, result.assignments).endswith(
+        "3 segments are in 1 emergent theme(s).")
