@@ -14,13 +14,18 @@ def _label(view: dict[str, Any], theme_id: int) -> str:
     return next((t["label"] for t in view["themes"] if t["theme_id"] == theme_id), str(theme_id))
 
 
+def _points(share: float) -> str:
+    """A share difference in percentage points, signed, never "-0"."""
+    return f"{int(round(share * 100)):+d}"
+
+
 def effect_text(cell: CrosstabCell) -> str:
     """"+33 pp [+16, +46]; OR 4.1 [2.0, 8.3]" (or "—" for an unordered column)."""
     if cell.risk_difference != cell.risk_difference:
         return "—"
-    text = f"{cell.risk_difference * 100:+.0f} pp"
+    text = f"{_points(cell.risk_difference)} pp"
     if cell.risk_difference_low == cell.risk_difference_low:
-        text += f" [{cell.risk_difference_low * 100:+.0f}, {cell.risk_difference_high * 100:+.0f}]"
+        text += f" [{_points(cell.risk_difference_low)}, {_points(cell.risk_difference_high)}]"
     if cell.odds_ratio == cell.odds_ratio:
         text += f"; OR {cell.odds_ratio:.2g} [{cell.odds_ratio_low:.2g}, {cell.odds_ratio_high:.2g}]"
     return text
