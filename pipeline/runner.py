@@ -48,6 +48,8 @@ class RunResult:
     ledger = property(lambda self: self._latest("ledger", "clean", "ingest"))
     segments = property(lambda self: self._latest("segments", "clean"))
     categories = property(lambda self: self._latest("categories", "categories"))
+    # the analyst's codes beyond the closed list (labels.yaml `codes:`): they name themes pinned to them
+    analyst_codes = property(lambda self: self._latest("codes", "labels"))
     embeddings = property(lambda self: self._latest("embeddings", "embed", default=None))
     embedder = property(lambda self: self._latest("embedder", "embed", default=None))
     cache_hits = property(lambda self: self._latest("cache_hits", "embed", default=0))

@@ -109,3 +109,34 @@ def fitted_pipeline(tiny_texts, tiny_categories, fake_config):
     from pipeline import Pipeline
 
     return Pipeline(fake_config).fit(tiny_texts, categories=tiny_categories)
+
+
+# --- a completed run of a small survey (fake embedder), for the workspace and export tests -------------------------
+
+@pytest.fixture(scope="session")
+def finished_run(tmp_path_factory):
+    """One completed run of tests/workspace/survey.py's survey: {"root", "corpus", "out", "models", "config"}."""
+    from tests.workspace.survey import run_corpus, write_corpus
+
+    root = tmp_path_factory.mktemp("ws")
+    write_corpus(root)
+    config = run_corpus(root)
+    return {"root": root, "corpus": root / "corpus", "out": root / "outputs" / "corpus", "models": root / "models",
+            "config": config}
+
+
+@pytest.fixture
+def fresh_run(finished_run, tmp_path):
+    """A copy of the finished run (corpus, outputs, models, cache) that a test may edit."""
+    import shutil
+
+    from pipeline.core.config import load_config
+
+    for name in ("corpus", "outputs", "models", "cache"):
+        if (finished_run["root"] / name).exists():
+            shutil.copytree(finished_run["root"] / name, tmp_path / name)
+    toml = tmp_path / "corpus" / "pipeline.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace(finished_run["root"].as_posix(), tmp_path.as_posix()),
+                    encoding="utf-8")
+    return {"root": tmp_path, "corpus": tmp_path / "corpus", "out": tmp_path / "outputs" / "corpus",
+            "models": tmp_path / "models", "config": load_config(toml)}

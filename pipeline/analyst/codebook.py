@@ -29,6 +29,7 @@ CODEBOOK_COLUMNS = [
     "coherence", "distinctiveness", "cohesion", "weak", "weak_reason",
     *[f"typical_{i}" for i in range(1, N_TYPICAL + 1)],
     *[name for i in range(1, N_BORDERLINE + 1) for name in (f"borderline_{i}", f"borderline_{i}_vs")],
+    "memo",
 ]
 
 
@@ -57,7 +58,7 @@ def build_codebook(  # long: one row per theme, code rows then the noise themes
             "category": "emergent" if theme.emergent or not theme.category_id
             else category_labels.get(theme.category_id, theme.category_id),
             "size": theme.size, "stability": round(theme.stability, 3), "status": "code",
-            "merged_from": ", ".join(map(str, merges.get(theme.theme_id, ()))),
+            "merged_from": ", ".join(map(str, merges.get(theme.theme_id, ()))), "memo": theme.memo,
         }
         scores = quality.get(theme.theme_id, {})
         row.update({key: scores.get(key, "")

@@ -13,9 +13,33 @@ labels.yaml (``corpus/labels.yaml`` by default, ``labels_file`` in pipeline.toml
       8: {merge_into: 5}            # chains resolve: 8 -> 5 -> 3
       7: {noise: true}
 
-Fields per theme: ``label`` (text), ``definition`` (one line), ``category`` (a category id or ``emergent``),
-``merge_into`` (a theme id), ``noise`` (true/false). A theme that merges into another may carry nothing else
-(its label would be lost); a merge cycle is an error. Both are reported by :func:`load_labels` naming the line.
+    codes:                          # analyst-defined codes beyond the closed list
+      political_will: {label: Political will, definition: Local politicians hesitate to back change.}
+    segments:                       # recode one segment (segment id) or every segment of one answer (answer id)
+      "survey.csv:14#0": {theme: 3}       # to a theme id
+      "survey.csv:15": {theme: noise}     # set aside (unassigned)
+      "survey.csv:16#1": {theme: political_will}   # to the theme pinned to that code
+    split:                          # segments taken out of their themes into a new theme (ids from 1000 up)
+      - {label: Estates, segments: ["survey.csv:20#1", "survey.csv:31#0"]}
+      - {id: 1001, label: Parking, definition: ..., category: political_will, segments: ["survey.csv:40#0"]}
+
+Fields per theme: ``label`` (text), ``definition`` (one line), ``category`` (a category id, an analyst code id
+or ``emergent``), ``merge_into`` (a theme id), ``noise`` (true/false), ``memo`` (the analyst's note; carried to
+themes.csv and the codebook, never used to code). A theme that merges into another may carry nothing else but a
+memo (its label would be lost; its memo is appended to the survivor's); a merge cycle is an error. Both are
+reported by :func:`load_labels` naming the line. Every section is optional: a file with only ``themes:`` (the
+original schema) means what it always meant.
+
+- **codes** (``code id: {label, definition}``): a code id is a word, not a number, never ``emergent`` or
+  ``noise``, and should not repeat a categories.yaml id. Promoting an emergent theme to a code is a code plus
+  ``category: <code id>`` on the theme: the theme is then pinned to the code (no longer emergent), and every
+  output names the code's label where it names a theme's category.
+- **segments** (recode): ``theme`` is a theme id (a split theme's id too), ``noise``, or a code id (the lowest-id
+  theme pinned to that code). A segment-level recode wins over its answer's. Recoded segments get weight 1.0
+  (the analyst's word) and lose the secondary theme they were moved into.
+- **split**: each entry makes a new theme (``id``, default 1000, 1001, ... in file order, skipping ids given
+  explicitly) holding ``segments``; ``label`` required, ``definition`` and ``category`` optional. The new theme
+  can be addressed under ``themes:`` by its id like any other (rename, memo, merge, noise).
 
 What :func:`apply_labels` does:
 
@@ -33,7 +57,13 @@ What :func:`apply_labels` does:
 - theme ids or categories the file names that the run does not have give warnings, never errors: a re-run on a
   grown corpus may lose a theme.
 
+Splits and recodes are applied first (``pipeline.analyst.labels_moves``), then the theme entries, so a segment
+recoded into theme 5 follows theme 5 when it merges into 3. Segment ids are ``<file>:<row>#<index>``, stable
+while the corpus file keeps its rows: a recode of a segment that is gone is a warning, never an error.
+
 Applying is idempotent: applying the same file to its own output changes no theme or assignment.
+:func:`dump_labels` writes a ``LabelsFile`` back as YAML (what ``pipeline serve`` regenerates labels.yaml with);
+``load_labels(dump_labels(x))`` gives ``x`` back.
 """
 from __future__ import annotations
 
@@ -45,11 +75,15 @@ from typing import Mapping, Sequence
 
 import yaml
 
+from pipeline.analyst.labels_moves import (
+    EMERGENT, CodeLabel, Recode, Split, apply_moves, parse_codes, parse_recodes, parse_splits,
+)
 from pipeline.core.errors import PipelineError
 from pipeline.core.records import UNASSIGNED, Assignment, Category, Reassignment, Theme
 
-EMERGENT = "emergent"
-LABEL_FIELDS = ("label", "definition", "category", "merge_into", "noise")
+LABEL_FIELDS = ("label", "definition", "category", "merge_into", "noise", "memo")
+SECTIONS = ("themes", "codes", "segments", "split")
+ANALYST_GROUP = "analyst code"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,12 +97,16 @@ class ThemeLabel:
     merge_into: int | None = None
     noise: bool = False
     line: int | None = None  # where the entry starts in the file, for messages
+    memo: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class LabelsFile:
     path: str = ""
     themes: Mapping[int, ThemeLabel] = field(default_factory=dict)
+    codes: Mapping[str, CodeLabel] = field(default_factory=dict)
+    segments: Mapping[str, Recode] = field(default_factory=dict)  # by segment or answer id
+    splits: tuple[Split, ...] = ()
 
     def merge_target(self, theme_id: int) -> int:
         """The theme ``theme_id`` finally merges into (itself if it does not merge)."""
@@ -99,9 +137,9 @@ def load_labels(path: str | Path) -> LabelsFile:
         raise PipelineError(f"not valid YAML: {problem}", file=name, row=mark.line + 1 if mark else None) from None
     if data is None:
         return LabelsFile(path=name)
-    if not isinstance(data, dict) or set(data) - {"themes"}:
-        extra = sorted(map(str, set(data) - {"themes"})) if isinstance(data, dict) else []
-        raise PipelineError("expected a top-level 'themes:' mapping"
+    if not isinstance(data, dict) or set(data) - set(SECTIONS):
+        extra = sorted(map(str, set(data) - set(SECTIONS))) if isinstance(data, dict) else []
+        raise PipelineError("expected a top-level 'themes:' mapping (and optionally 'codes:', 'segments:', 'split:')"
                             + (f"; unknown key(s) {', '.join(extra)}" if extra else ""), file=name, row=1)
     raw = data.get("themes") or {}
     if not isinstance(raw, dict):
@@ -112,23 +150,36 @@ def load_labels(path: str | Path) -> LabelsFile:
         line = lines.get(str(key))
         theme_id = _theme_id(key, name, line, "theme key")
         entries[theme_id] = _parse_entry(theme_id, value, name, line)
-    labels = LabelsFile(path=name, themes=entries)
+    labels = LabelsFile(path=name, themes=entries,
+                        codes=parse_codes(data.get("codes") or {}, _entry_lines(root, name, "codes"), name),
+                        segments=parse_recodes(data.get("segments") or {}, _entry_lines(root, name, "segments"),
+                                               name),
+                        splits=parse_splits(data.get("split") or [], _item_lines(root, "split"), name))
     for theme_id in entries:
         labels.merge_target(theme_id)  # raises on a cycle, naming the entry
     return labels
 
 
-def _entry_lines(root: yaml.Node | None, name: str) -> dict[str, int]:
-    """Line of each theme entry (yaml.safe_load keeps none); also rejects a theme id given twice."""
+def _item_lines(root: yaml.Node | None, section: str) -> list[int]:
+    """Line of each item of a top-level list (``split:``)."""
+    for key_node, value_node in root.value if isinstance(root, yaml.MappingNode) else ():
+        if key_node.value == section and isinstance(value_node, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in value_node.value]
+    return []
+
+
+def _entry_lines(root: yaml.Node | None, name: str, section: str = "themes") -> dict[str, int]:
+    """Line of each entry of a section (yaml.safe_load keeps none); also rejects a key given twice."""
     if not isinstance(root, yaml.MappingNode):
         return {}
+    what = "theme" if section == "themes" else section.rstrip("s")
     for key_node, value_node in root.value:
-        if key_node.value == "themes" and isinstance(value_node, yaml.MappingNode):
+        if key_node.value == section and isinstance(value_node, yaml.MappingNode):
             lines: dict[str, int] = {}
             for entry_key, _ in value_node.value:
                 line = entry_key.start_mark.line + 1
                 if entry_key.value in lines:
-                    raise PipelineError(f"theme {entry_key.value} is listed twice (also line {lines[entry_key.value]})",
+                    raise PipelineError(f"{what} {entry_key.value} is listed twice (also line {lines[entry_key.value]})",
                                         file=name, row=line)
                 lines[entry_key.value] = line
             return lines
@@ -159,6 +210,10 @@ def _parse_entry(theme_id: int, value: object, name: str, line: int | None) -> T
         if item is not None and (not isinstance(item, (str, int)) or isinstance(item, bool) or not str(item).strip()):
             raise PipelineError(f"{where}: {key} must be non-empty text, got {item!r}", file=name, row=line)
         texts[key] = " ".join(str(item).split()) if item is not None else None
+    memo = value.get("memo")
+    if memo is not None and (not isinstance(memo, (str, int, float)) or isinstance(memo, bool)):
+        raise PipelineError(f"{where}: memo must be text, got {memo!r}", file=name, row=line)
+    memo = str(memo).strip() or None if memo is not None else None
     noise = value.get("noise", False)
     if not isinstance(noise, bool):
         raise PipelineError(f"{where}: noise must be true or false, got {noise!r}", file=name, row=line)
@@ -171,17 +226,22 @@ def _parse_entry(theme_id: int, value: object, name: str, line: int | None) -> T
         if clashing:
             raise PipelineError(f"{where}: merges into {merge_into}, so {', '.join(clashing)} would be lost; "
                                 f"put it on theme {merge_into}", file=name, row=line)
-    return ThemeLabel(theme_id, texts["label"], texts["definition"], texts["category"], merge_into, noise, line)
+    return ThemeLabel(theme_id, texts["label"], texts["definition"], texts["category"], merge_into, noise, line, memo)
 
 
 def apply_labels(
     themes: Sequence[Theme], assignments: Sequence[Assignment], labels: LabelsFile, categories: Sequence[Category] = (),
 ) -> tuple[list[Theme], list[Assignment], list[str]]:
-    """Apply renames, merges, noise marks, pins and definitions; returns (themes, assignments, warnings)."""
+    """Apply splits, recodes, renames, merges, noise marks, pins, definitions and memos; returns (themes,
+    assignments, warnings)."""
     where = f"{labels.path}: " if labels.path else "labels: "
-    warnings: list[str] = []
+    labels = _with_split_entries(labels)
+    themes, assignments, warnings = apply_moves(themes, assignments, labels, where)
     by_id = {theme.theme_id: theme for theme in themes}
-    category_ids = {category.category_id for category in categories}
+    closed = {category.category_id for category in categories}
+    warnings += [f"{where}code '{code}' (line {entry.line}) repeats a categories.yaml id; the category's label wins"
+                 for code, entry in labels.codes.items() if code in closed]
+    category_ids = closed | set(labels.codes)
     for theme_id, entry in sorted(labels.themes.items()):
         line = f" (line {entry.line})" if entry.line else ""
         if theme_id not in by_id:
@@ -202,7 +262,7 @@ def apply_labels(
     groups: dict[int, list[Theme]] = {}
     for theme in themes:
         groups.setdefault(target[theme.theme_id], []).append(theme)
-    new_themes = [_merged_theme(by_id[survivor], members, _entry(labels, survivor), category_ids, survivor in noise)
+    new_themes = [_merged_theme(by_id[survivor], members, labels, category_ids, survivor in noise)
                   for survivor, members in groups.items()]
 
     seen_labels: dict[str, int] = {}
@@ -219,12 +279,35 @@ def apply_labels(
     return new_themes, [_relabelled(assignment, point) for assignment in assignments], warnings
 
 
+def _with_split_entries(labels: LabelsFile) -> LabelsFile:
+    """``labels`` with each split's label, definition and category as a theme entry (an explicit ``themes:``
+    entry for the split's id wins field by field)."""
+    if not labels.splits:
+        return labels
+    themes = dict(labels.themes)
+    for split in labels.splits:
+        given = themes.get(split.theme_id) or ThemeLabel(split.theme_id)
+        themes[split.theme_id] = dataclasses.replace(
+            given, label=given.label or split.label, definition=given.definition or split.definition,
+            category=given.category or split.category, line=given.line or split.line)
+    return dataclasses.replace(labels, themes=themes)
+
+
+def analyst_codes(labels: LabelsFile, categories: Sequence[Category] = ()) -> list[Category]:
+    """The analyst's codes as Category records (group ``analyst code``, no rating column), so every output can
+    name a theme pinned to one; codes repeating a categories.yaml id are left out."""
+    closed = {category.category_id for category in categories}
+    return [Category(code.code_id, code.label, group=ANALYST_GROUP, description=code.definition, residual=False)
+            for code in labels.codes.values() if code.code_id not in closed]
+
+
 def _entry(labels: LabelsFile, theme_id: int) -> ThemeLabel:
     return labels.themes.get(theme_id) or ThemeLabel(theme_id)
 
 
-def _merged_theme(survivor: Theme, members: list[Theme], entry: ThemeLabel, category_ids: set[str],
+def _merged_theme(survivor: Theme, members: list[Theme], labels: LabelsFile, category_ids: set[str],
                   noise: bool) -> Theme:
+    entry = _entry(labels, survivor.theme_id)
     size = sum(member.size for member in members)
     ordered = [survivor] + sorted((m for m in members if m is not survivor), key=lambda m: (-m.size, m.theme_id))
     # Round-robin by rank so the merged keywords describe every part, not only the survivor.
@@ -235,6 +318,12 @@ def _merged_theme(survivor: Theme, members: list[Theme], entry: ThemeLabel, cate
     unstable = sum(m.size for m in members if m.unstable) * 2 > size if size else survivor.unstable
     changes: dict[str, object] = dict(size=size, keywords=tuple(keywords), stability=stability, unstable=unstable,
                                       noise=noise)
+    # the survivor's own memo already holds the entry's when this is the output of an earlier application
+    own = survivor.memo if entry.memo and survivor.memo.startswith(entry.memo) else entry.memo or survivor.memo
+    memos = [own] + [f"(from theme {m.theme_id}) {_entry(labels, m.theme_id).memo}"
+                                            for m in ordered[1:] if _entry(labels, m.theme_id).memo]
+    if any(memos):
+        changes["memo"] = "\n".join(memo for memo in memos if memo)
     if entry.label:
         changes["label"] = entry.label
     if entry.definition:
@@ -268,10 +357,22 @@ def _relabelled(assignment: Assignment, point) -> Assignment:
     return dataclasses.replace(assignment, theme_id=primary, weight=min(weight, 1.0), secondary=new_secondary)
 
 
-def label_reassignments(before: Sequence[Assignment], after: Sequence[Assignment]) -> list[Reassignment]:
-    """Audit records for every segment whose primary theme the labels changed (merge or noise)."""
+def label_reassignments(before: Sequence[Assignment], after: Sequence[Assignment],
+                        labels: LabelsFile | None = None) -> list[Reassignment]:
+    """Audit records for every segment whose primary theme the labels changed: ``labels:recode`` or
+    ``labels:split`` for segments the file names (when ``labels`` is given), else ``labels:noise`` or
+    ``labels:merge``."""
+    recoded = set(labels.segments) if labels is not None else set()
+    split = {s for entry in labels.splits for s in entry.segments} if labels is not None else set()
+
+    def strategy(old: Assignment, new: Assignment) -> str:
+        if old.segment_id in recoded or old.segment_id.rpartition("#")[0] in recoded:
+            return "labels:recode"
+        if old.segment_id in split:
+            return "labels:split"
+        return "labels:noise" if new.theme_id == UNASSIGNED else "labels:merge"
+
     return [
-        Reassignment(old.segment_id, old.theme_id, new.theme_id,
-                     "labels:noise" if new.theme_id == UNASSIGNED else "labels:merge", new.weight)
+        Reassignment(old.segment_id, old.theme_id, new.theme_id, strategy(old, new), new.weight)
         for old, new in zip(before, after, strict=True) if old.theme_id != new.theme_id
     ]

@@ -82,12 +82,13 @@ class ThemeFit:
 
 @dataclass(frozen=True)
 class Labelled:
-    """Themes and assignments after the analyst's labels.yaml (renames, merges, noise, pins)."""
+    """Themes and assignments after the analyst's labels.yaml (renames, merges, noise, pins, recodes, splits)."""
 
     themes: tuple[Theme, ...]
     assignments: tuple[Assignment, ...]
     reassignments: tuple[Reassignment, ...]  # the fit's outlier moves plus every move the labels made
     warnings: tuple[str, ...] = ()
+    codes: tuple[Category, ...] = ()  # the analyst's codes beyond the closed list (labels.yaml ``codes:``)
     merges: dict[int, tuple[int, ...]] = field(default_factory=dict)  # surviving theme -> the ids merged into it
     merged_categories: dict[int, tuple[str, ...]] = field(default_factory=dict)  # survivor -> its parts' categories
     renamed: frozenset[int] = frozenset()  # themes whose label the analyst gave (never relabelled downstream)

@@ -102,6 +102,7 @@ class Theme:
     definition: str = ""
     noise: bool = False  # marked as noise by an analyst
     pinned: bool = False  # category/emergent set by an analyst in labels.yaml, not by the mapping
+    memo: str = ""  # the analyst's note on the theme (labels.yaml ``memo``); never used to code anything
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,7 @@ CONVERSION_HINTS = {
     ".docx": "save the answers as .txt", ".doc": "save the answers as .txt", ".pdf": "copy the answers into a .txt file",
 }
 SKIPPED_NAMES = frozenset({"pipeline.toml", "categories.yaml", "labels.yaml"})
+SKIPPED_SUFFIXES = (".sqlite", ".sqlite-journal")  # the workspace's edit store beside labels.yaml (pipeline serve)
 MAX_DUPLICATE_WARNINGS = 20
 
 
@@ -113,7 +114,8 @@ def _corpus_files(root: Path) -> list[Path]:
         for name in names:
             lowered = name.lower()
             # "~$" files are Excel's lock files for a workbook that is open.
-            if name.startswith((".", "~$")) or lowered in SKIPPED_NAMES or lowered.startswith("readme"):
+            if (name.startswith((".", "~$")) or lowered in SKIPPED_NAMES or lowered.startswith("readme")
+                    or lowered.endswith(SKIPPED_SUFFIXES)):
                 continue
             found.append(Path(folder) / name)
     return sorted(found, key=lambda p: p.relative_to(root).as_posix())

@@ -5,7 +5,7 @@ import csv
 from pathlib import Path
 
 from pipeline.core.errors import PipelineError
-from pipeline.core.records import Assignment, Segment, Theme
+from pipeline.core.records import Answer, Assignment, Segment, Theme
 from pipeline.io.rundir import read_run_status
 
 
@@ -67,7 +67,7 @@ def load_run(run_dir: Path):
                     keywords=tuple(k.strip() for k in r["keywords"].split(";") if k.strip()),
                     size=int(r["size"]), stability=float(r["stability"] or 0), unstable=r["unstable"] == "True",
                     category_id=r["category_id"] or None, emergent=r["emergent"] == "True",
-                    definition=r["definition"], noise=r.get("noise") == "True")
+                    definition=r["definition"], noise=r.get("noise") == "True", memo=r.get("memo") or "")
               for r in read_rows(run_dir / "themes.csv")]
     segments, assignments = [], []
     for r in read_rows(run_dir / "segments.csv"):
@@ -77,3 +77,23 @@ def load_run(run_dir: Path):
         assignments.append(Assignment(segment_id=r["segment_id"], theme_id=int(r["theme_id"]),
                                       weight=float(r["weight"] or 0), secondary=_parse_secondary(r["secondary"])))
     return themes, segments, assignments
+
+
+def load_answers(run_dir: Path) -> list[Answer]:
+    """Every answer of a completed run (answers.csv: whole text, ratings and other structured columns)."""
+    import json
+
+    require_complete_run(run_dir)
+    path = run_dir / "answers.csv"
+    if not path.is_file():
+        raise PipelineError("missing: this run predates answers.csv; rebuild it with `pipeline report CORPUS_DIR`",
+                            file=str(path))
+    answers = []
+    for number, r in enumerate(read_rows(path), 1):
+        try:
+            ratings, attributes = json.loads(r["ratings"] or "{}"), json.loads(r["attributes"] or "{}")
+        except ValueError as exc:
+            raise PipelineError(f"unreadable ratings or attributes ({exc})", file=str(path), row=number) from None
+        answers.append(Answer(r["answer_id"], r["file"], int(r["row"]), r["respondent_id"], r["text"], ratings,
+                              attributes))
+    return answers

@@ -4,13 +4,14 @@ Every file goes through ``pipeline.io.atomic``'s writers, so a crashed run never
 """
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from pipeline.core.records import (
-    UNASSIGNED, Assignment, Category, CategoryScore, CrosstabCell, LedgerEntry, Quote, Reassignment, Segment, Theme,
+    UNASSIGNED, Answer, Assignment, Category, CategoryScore, CrosstabCell, LedgerEntry, Quote, Reassignment, Segment, Theme,
 )
 from pipeline.io.atomic import write_csv
 from pipeline.report import answer_tables
@@ -19,7 +20,7 @@ LEDGER_COLUMNS = ["answer_id", "file", "row", "respondent_id", "status", "reason
 SEGMENT_COLUMNS = ["segment_id", "answer_id", "respondent_id", "file", "row", "index", "start", "end", "text",
                    "clean_text", "theme_id", "theme_label", "weight", "secondary", "category_id", "category_score"]
 THEME_COLUMNS = ["theme_id", "label", "keywords", "size", "share", "stability", "unstable", "category_id",
-                 "category_label", "confidence", "emergent", "definition", "n_respondents", "noise"]
+                 "category_label", "confidence", "emergent", "definition", "n_respondents", "noise", "memo"]
 ASSIGNMENT_COLUMNS = ["segment_id", "answer_id", "respondent_id", "theme_id", "theme_label", "weight", "secondary"]
 REASSIGNMENT_COLUMNS = ["segment_id", "from_theme", "from_label", "to_theme", "to_label", "strategy", "score"]
 CATEGORY_MAP_COLUMNS = ["theme_id", "theme_label", "category_id", "category_label", "similarity", "keyword_overlap",
@@ -31,6 +32,9 @@ CROSSTAB_COLUMNS = ["theme_id", "theme_label", "category_id", "category_label", 
                     # issue 14: families, ordinal levels, effect sizes with intervals
                     "family", "rating_column", "levels", "levels_with", "levels_without", "risk_difference",
                     "risk_difference_low", "risk_difference_high", "odds_ratio_low", "odds_ratio_high"]
+# answers.csv: every answer read, whole and exactly as written, with the respondent's ratings and other structured
+# columns as JSON objects (lossless); what `pipeline serve` and `pipeline export` show beside each segment.
+ANSWER_COLUMNS = ["answer_id", "file", "row", "respondent_id", "text", "ratings", "attributes"]
 QUOTE_COLUMNS = ["theme_id", "theme_label", "rank", "segment_id", "respondent_id", "file", "row", "source", "text",
                  "centrality", "flagged", "flags", "ratings"]
 
@@ -159,6 +163,12 @@ def crosstab_rows(cells: Sequence[CrosstabCell], themes: Sequence[Theme], catego
              "significant": is_significant(cell, alpha)} for cell in cells]
 
 
+def answer_rows(answers: Sequence[Answer]) -> list[dict[str, Any]]:
+    return [{"answer_id": a.answer_id, "file": a.file, "row": a.row, "respondent_id": a.respondent_id, "text": a.text,
+             "ratings": json.dumps(dict(a.ratings), ensure_ascii=False),
+             "attributes": json.dumps(dict(a.meta), ensure_ascii=False)} for a in answers]
+
+
 def quote_rows(quotes: Sequence[Quote], themes: Sequence[Theme]) -> list[dict[str, Any]]:
     themes_by_id = {theme.theme_id: theme for theme in themes}
     return [{**as_row(quote), "theme_label": theme_label(quote.theme_id, themes_by_id),
@@ -173,8 +183,9 @@ TABLES = {  # file name -> (columns, or a function of the run giving them; build
                      lambda r: answer_tables.with_segment_extras(
                          segment_rows(r.segments, r.assignments, r.themes, r.segment_categories), r)),
     "themes.csv": (THEME_COLUMNS + answer_tables.THEME_EXTRA_COLUMNS,
-                   lambda r: answer_tables.with_theme_extras(theme_rows(r.themes, r.segments, r.assignments,
-                                                                        r.categories), r)),
+                   lambda r: answer_tables.with_theme_extras(
+                       theme_rows(r.themes, r.segments, r.assignments,
+                                  [*r.categories, *getattr(r, "analyst_codes", ())]), r)),
     "assignments.csv": (ASSIGNMENT_COLUMNS, lambda r: assignment_rows(r.assignments, r.segments, r.themes)),
     "reassignments.csv": (REASSIGNMENT_COLUMNS, lambda r: reassignment_rows(r.reassignments, r.themes)),
     "theme_selection.csv": (None, lambda r: list(r.theme_selection)),
@@ -185,6 +196,7 @@ TABLES = {  # file name -> (columns, or a function of the run giving them; build
     "disagreements.csv": (None, lambda r: list(r.disagreements)),
     "quotes.csv": (QUOTE_COLUMNS + answer_tables.QUOTE_EXTRA_COLUMNS,
                    lambda r: answer_tables.with_quote_extras(quote_rows(r.quotes, r.themes), r)),
+    "answers.csv": (ANSWER_COLUMNS, lambda r: answer_rows(r.answers)),
     "theme_attributes.csv": (answer_tables.ATTRIBUTE_MATRIX_COLUMNS, answer_tables.theme_attribute_rows),
     "theme_answers.csv": (answer_tables.theme_answer_columns, answer_tables.theme_answer_rows),
 }

@@ -41,9 +41,10 @@ def run_counts(result) -> dict[str, Any]:
 def build_view(result, run_id: str, generated: str) -> dict[str, Any]:
     """Everything report.md and report.html display, computed once from the run's records."""
     config = result.config
-    categories = {category.category_id: category for category in result.categories}
-    themes = with_theme_extras(theme_rows(result.themes, result.segments, result.assignments, result.categories),
-                               result)
+    codes = tuple(getattr(result, "analyst_codes", ()))  # labels.yaml `codes:`: they name pinned themes only
+    categories = {category.category_id: category for category in (*result.categories, *codes)}
+    themes = with_theme_extras(theme_rows(result.themes, result.segments, result.assignments,
+                                          [*result.categories, *codes]), result)
     quotes: dict[int, list[dict[str, Any]]] = defaultdict(list)
     rows = with_quote_extras(quote_rows(result.quotes, result.themes), result)
     respondents = respondent_view(result, rows)
