@@ -57,9 +57,11 @@ class RunResult:
     embedder = property(lambda self: self._latest("embedder", "embed", default=None))
     cache_hits = property(lambda self: self._latest("cache_hits", "embed", default=0))
     cache_misses = property(lambda self: self._latest("cache_misses", "embed", default=0))
-    themes = property(lambda self: self._latest("themes", "mapping", "labels", "stable_ids", "themes"))
+    themes = property(lambda self: self._latest("themes", "naming", "mapping", "labels", "stable_ids", "themes"))
     assignments = property(lambda self: self._latest("assignments", "labels", "stable_ids", "themes"))
     reassignments = property(lambda self: self._latest("reassignments", "labels", "stable_ids", "themes"))
+    merges = property(lambda self: self._latest("merges", "labels", default={}))
+    merged_categories = property(lambda self: self._latest("merged_categories", "labels", default={}))
     theme_selection = property(lambda self: self._latest("selection", "themes"))
     theme_method = property(lambda self: self._latest("method", "themes", default={}))
     segment_categories = property(lambda self: self._latest("segment_categories", "themes"))
@@ -71,6 +73,10 @@ class RunResult:
     quotes = property(lambda self: self._latest("quotes", "quotes"))
     codebook = property(lambda self: self._latest("rows", "codebook"))
     label_quality = property(lambda self: self._latest("label_quality", "codebook", default={}))
+    label_fit = property(lambda self: self._latest("label_fit", "naming", default={}))
+    segment_flags = property(lambda self: self._latest("segment_flags", "naming"))
+    attribute_cells = property(lambda self: self._latest("attribute_cells", "association"))
+    attribute_columns = property(lambda self: self._latest("attribute_columns", "association"))
 
 
 def default_out_dir(corpus_dir: str | Path) -> Path:

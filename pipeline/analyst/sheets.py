@@ -96,13 +96,40 @@ def sample_sheet(segments: Sequence[Segment], assignments: Sequence[Assignment],
             for item, i in enumerate(chosen, 1)]
 
 
+def coded_items(sheet: str | Path) -> tuple[int, int]:
+    """(items with a code filled in, items) of an existing coding sheet; (0, 0) when there is none."""
+    path = Path(sheet)
+    if not path.is_file():
+        return 0, 0
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return 1, 1  # unreadable as a sheet: treat as someone's work, never overwrite it silently
+    return sum(bool(str(row.get("code") or "").strip()) for row in rows), len(rows)
+
+
+def refuse_overwrite(out_dir: Path, sheet: Path) -> None:
+    """Raise when writing a sample would overwrite codes: in the target sheet, or in the default sheet whose key
+    a new sample replaces."""
+    for path in dict.fromkeys([sheet, out_dir / SHEET_FILE]):
+        coded, total = coded_items(path)
+        if coded:
+            raise PipelineError(f"{coded} of {total} items already have a code; a new sample would overwrite them "
+                                "and the key that scores them. Score it first (pipeline validate score), write the "
+                                "new sheet elsewhere (--sheet, --run) or pass --force", file=str(path))
+
+
 def write_sample(out_dir: str | Path, rows: Sequence[Mapping[str, Any]], assignments: Sequence[Assignment],
                  segments: Sequence[Segment], themes: Sequence[Theme],
-                 sheet: str | Path | None = None) -> dict[str, Path]:
+                 sheet: str | Path | None = None, force: bool = False) -> dict[str, Path]:
     """Write the key into ``out_dir`` and the sheet (default ``out_dir/coding_sheet.csv``) with the code list
-    beside it; returns their paths by role ("sheet", "codes", "key")."""
+    beside it; returns their paths by role ("sheet", "codes", "key"). A sheet with codes filled in is never
+    overwritten unless ``force``."""
     out_dir = Path(out_dir)
     sheet = Path(sheet) if sheet else out_dir / SHEET_FILE
+    if not force:
+        refuse_overwrite(out_dir, sheet)
     codes = coding_codes(themes)
     code_of = {c["theme_id"]: c["code"] for c in codes}
     theme_of = {s.segment_id: a.theme_id for s, a in zip(segments, assignments, strict=True)}

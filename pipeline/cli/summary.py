@@ -31,9 +31,11 @@ def print_summary(result, out_console: Console) -> None:
                      "`pipeline themes` re-fits")
     if result.assignments:
         unassigned = sum(1 for a in result.assignments if a.theme_id == UNASSIGNED)
-        active = [t for t in result.themes if not t.noise]
-        lines.append(f"themes: {len(active)}  unassigned segments: {unassigned} "
-                     f"({unassigned / max(len(result.assignments), 1):.1%})")
+        active = [t for t in result.themes if not t.noise and t.theme_id != UNASSIGNED]
+        noise = sum(t.noise for t in result.themes)
+        lines.append(f"themes: {len(active)} ({sum(t.emergent for t in active)} emergent"
+                     + (f"; {noise} marked noise, set aside" if noise else "") + f")  unassigned segments: "
+                     f"{unassigned} ({unassigned / max(len(result.assignments), 1):.1%})")
     timings = "  ".join(f"{stage} {seconds:.1f}s" for stage, seconds in result.timings.items())
     lines.append(f"time: {timings}")
     lines.append(f"outputs: {result.out_dir}")
@@ -66,28 +68,69 @@ def print_themes(result, out_console: Console) -> None:
 
 
 def print_quotes(run_dir: Path, theme: str, n: int, include_flagged: bool, out_console: Console) -> None:
+    """``n`` printable quotes of one theme (and, unless excluded, the flagged ones ranked among them): from
+    quotes.csv, or chosen on demand from the run's segments when it holds fewer than ``n``."""
     from pipeline.analysis.quotes import resolve_theme
 
     themes, _, _ = load_run(run_dir)
     chosen = resolve_theme(themes, theme)
-    rows = [r for r in read_rows(run_dir / "quotes.csv") if int(r["theme_id"]) == chosen.theme_id]
-    if not include_flagged:
-        rows = [r for r in rows if r["flagged"] != "True"]
-    rows = sorted(rows, key=lambda r: int(r["rank"]))[:n]
-    out_console.print(f"Theme {chosen.theme_id}: {one_line(chosen.label)}  ({len(rows)} quotes)", markup=False,
-                      soft_wrap=True)
+    rows = sorted((r for r in read_rows(run_dir / "quotes.csv") if int(r["theme_id"]) == chosen.theme_id),
+                  key=lambda r: int(r["rank"]))
+    on_demand = sum(r["flagged"] != "True" for r in rows) < n and not chosen.noise
+    if on_demand:
+        fresh = _quotes_on_demand(run_dir, chosen, n, out_console)
+        on_demand = sum(r["flagged"] != "True" for r in fresh) > sum(r["flagged"] != "True" for r in rows)
+        rows = fresh if on_demand else rows
+    rows = _first_printable(rows, n, include_flagged)
+    out_console.print(f"Theme {chosen.theme_id}: {one_line(chosen.label)}  ({len(rows)} quotes"
+                      + (", chosen on demand from the run's segments)" if on_demand else ")"),
+                      markup=False, soft_wrap=True)
     for row in rows:
         flag = f"  [FLAGGED: {one_line(row['flags'])} - check before use]" if row["flagged"] == "True" else ""
+        line = " · ".join(one_line(part) for part in (row.get("category_rating", ""), row.get("attributes", ""))
+                          if part)
         # the answer keeps its line breaks, nothing else a terminal would act on
         out_console.print(f"\n\u201c{terminal_text(row['text'])}\u201d\n  - respondent {one_line(row['respondent_id'])}, "
-                          f"{one_line(row['source'])}{flag}", markup=False, highlight=False, soft_wrap=True)
-    if len(rows) < n:
-        out_console.print(f"\n(only {len(rows)} quotable segments stored for this theme; quotes.per_theme sets how "
-                          "many a run keeps)", markup=False, soft_wrap=True)
+                          f"{one_line(row['source'])}" + (f" · {line}" if line else "") + flag,
+                          markup=False, highlight=False, soft_wrap=True)
+    printable = sum(r["flagged"] != "True" for r in rows)
+    if printable < n:
+        out_console.print(f"\n(only {printable} quotable, confidently coded segments in this theme; quotes.min_chars, "
+                          "quotes.max_chars and quotes.confident_share decide which qualify)", markup=False,
+                          soft_wrap=True)
+
+
+def _first_printable(rows: list[dict], n: int, include_flagged: bool) -> list[dict]:
+    """Rows in rank order up to the ``n``-th unflagged one (flagged ones among them kept unless excluded)."""
+    out, printable = [], 0
+    for row in rows:
+        if printable >= n:
+            break
+        flagged = row["flagged"] == "True"
+        printable += not flagged
+        if include_flagged or not flagged:
+            out.append(row)
+    return out
+
+
+def _quotes_on_demand(run_dir: Path, theme, n: int, out_console: Console) -> list[dict]:
+    from pipeline.analysis.run_quotes import quotes_from_run
+    from pipeline.core.errors import PipelineError
+
+    try:
+        quotes = quotes_from_run(run_dir, theme, n)
+    except PipelineError as exc:
+        out_console.print(f"(cannot choose more quotes from this run: {one_line(str(exc))}; showing the stored ones)",
+                          markup=False, soft_wrap=True)
+        return []
+    return [{"text": q.text, "respondent_id": q.respondent_id, "source": f"{q.file}:{q.row}",
+             "flagged": str(bool(q.flags)), "flags": "; ".join(q.flags),
+             "attributes": "; ".join(f"{k}={v}" for k, v in q.attributes.items())}
+            for q in quotes]
 
 
 def write_sample_sheet(run_dir: Path, n: int | None, sheet: Path | None, seed: int | None,
-                       out_console: Console) -> None:
+                       out_console: Console, force: bool = False) -> None:
     """A blind coding sheet of ``n`` segments (default: the run's ``validate.sample_size``), drawn with ``seed``
     (default: the run's seed), so the same command on the same run draws the same sample."""
     from pipeline.analyst import sample_sheet, write_sample
@@ -98,7 +141,7 @@ def write_sample_sheet(run_dir: Path, n: int | None, sheet: Path | None, seed: i
     n = n if n is not None else int(config.get("validate", {}).get("sample_size", 60))
     seed = seed if seed is not None else int(config.get("seed", 42))
     rows = sample_sheet(segments, assignments, themes, n, random_state=seed)
-    paths = write_sample(run_dir / "validation", rows, assignments, segments, themes, sheet=sheet)
+    paths = write_sample(run_dir / "validation", rows, assignments, segments, themes, sheet=sheet, force=force)
     out_console.print(f"coding sheet with {len(rows)} segments: {one_line(paths['sheet'])}\n"
                       f"allowed codes: {one_line(paths['codes'])}\n"
                       f"fill in the 'code' column, then: pipeline validate score {one_line(paths['sheet'])}",

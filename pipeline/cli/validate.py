@@ -19,11 +19,15 @@ def sample(n: Optional[int] = typer.Option(None, "--n", min=1,
                                            help="Segments on the sheet (default: the run's validate.sample_size)."),
            run_dir: Optional[Path] = RUN,
            sheet: Optional[Path] = typer.Option(None, "--sheet",
-                                                help="Where to write the sheet (default RUN/validation/coding_sheet.csv).")) -> None:
-    """Write a blind coding sheet: segments stratified across themes, shuffled, without the machine's labels."""
+                                                help="Where to write the sheet (default RUN/validation/coding_sheet.csv)."),
+           force: bool = typer.Option(False, "--force",
+                                      help="Overwrite a sheet that already has codes in it (and its key).")) -> None:
+    """Write a blind coding sheet: segments stratified across themes, shuffled, without the machine's labels.
+    A sheet that already has codes in it is never overwritten unless --force."""
     from pipeline.io.run_reader import latest_run
 
-    summary.write_sample_sheet(run_dir or latest_run(), n, sheet, seed=current().seed, out_console=stdout)
+    summary.write_sample_sheet(run_dir or latest_run(), n, sheet, seed=current().seed, out_console=stdout,
+                               force=force)
 
 
 @app.command("score")

@@ -150,7 +150,13 @@ def _write(path: Path, texts: list[str], corruption: str, target: int) -> tuple[
     if corruption == "bom":
         data = b"\xef\xbb\xbf" + data
     if corruption == "cp1252-byte":
-        start = len(((header + ending) if header else "").encode("utf-8"))  # never inside the header's names
+        # the byte goes into the target's text, never into a header name, an id or a JSON key
+        index = rows[target] - 1
+        before = ((header + ending) if header else "") + "".join(line + ending for line in lines[:index])
+        line = lines[index]
+        into = line.index('"text": ') + len('"text": ') if fmt == "jsonl" else 0 if fmt == "txt" else \
+            len(ids[target]) + 1
+        start = len((before + line[:into]).encode("utf-8"))
         if texts[target][:1].isascii():
             first = texts[target][:1].encode()
             data = data[:start] + data[start:].replace(first, first + b"\x96", 1)

