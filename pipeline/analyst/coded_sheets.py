@@ -31,6 +31,7 @@ from pipeline.analyst.sheets import NONE_CODE
 from pipeline.core.errors import PipelineError
 from pipeline.core.records import Category
 from pipeline.io.atomic import write_csv
+from pipeline.io.csv_safe import restore as _restore  # our sheets are written formula-safe
 
 RULES = ("majority", "first", "unanimous")
 STORE_COLUMNS = ["segment_id", "code", "coders"]
@@ -38,11 +39,6 @@ STORE_COLUMNS = ["segment_id", "code", "coders"]
 
 def _norm(text: str) -> str:
     return " ".join(str(text).split()).casefold()
-
-
-def _restore(value: str) -> str:
-    """A cell as written: a leading apostrophe that neutralised a spreadsheet formula is dropped."""
-    return value[1:] if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@") else value
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from pipeline.cli import summary
+from pipeline.cli import code_summary
 from pipeline.cli.options import command, load, stdout
 from pipeline.cli.quotes import RUN
 
@@ -34,4 +34,4 @@ def code(sheets: list[Path] = typer.Argument(..., help="Coded sheet(s): the blin
     require_complete_run(run_dir)
     corpus = corpus or corpus_of(run_dir)
     outcome = code_from_sheets(run_dir, sheets, corpus, load(corpus), adjudicate)
-    summary.print_coding(outcome, out_console=stdout)
+    code_summary.print_coding(outcome, out_console=stdout)

@@ -8,6 +8,7 @@ import typer
 
 from pipeline.cli import summary
 from pipeline.cli.options import command, current, err, load, say, stdout
+from pipeline.core.safe_text import literal
 
 app = typer.Typer()
 
@@ -31,12 +32,13 @@ def run_checkpoint(corpus_dir: Path, out: Optional[Path], until: str, *, force_r
                 tasks[step] = bars.add_task(step, total=total)
             bars.update(tasks[step], completed=done)
 
+        # the default folder is named after the corpus folder alone: refuse one holding another corpus's run
         result = runner.run(corpus_dir, config, out or runner.default_out_dir(corpus_dir), until=until,
                             model_dir=runner.default_model_dir(corpus_dir), force_refit=force_refit,
-                            reuse_only=reuse_only, say=say(), track=track)
+                            reuse_only=reuse_only, say=say(), track=track, same_corpus=out is None)
     if not current().quiet:
         for warning in result.warnings:
-            err.print(f"warning: {warning}", markup=False, soft_wrap=True)
+            err.print(f"warning: {literal(warning)}", markup=False, soft_wrap=True)
     summary.print_summary(result, out_console=stdout)
     return result
 

@@ -14,8 +14,6 @@ docs/config.md``) and the parameter constraints of the estimators that take them
 """
 from __future__ import annotations
 
-import codecs
-import re
 import tomllib
 import warnings
 from collections.abc import Mapping
@@ -29,37 +27,10 @@ from pipeline.core.fields import (  # noqa: F401 -- the value types are also for
     SEED_MAX, Accepts, Bool, Float, Int, Seed, Share, Similarity, Str, StrList, as_list, config_error, describe,
     field_spec, section_model,
 )
-from pipeline.core.defaults import DEFAULT_ACRONYMS, DEFAULT_NON_ANSWERS  # noqa: F401 -- re-exported
-
-def _regex(pattern: str) -> str:
-    try:
-        re.compile(pattern, re.IGNORECASE)
-    except re.error as exc:
-        raise ValueError(f"must be a valid regular expression ({exc}), got {pattern!r}") from None
-    return pattern
-
-
-def _encoding(name: str) -> str:
-    try:
-        codecs.lookup(name)
-    except LookupError:
-        raise ValueError(f"must be an encoding Python knows, such as utf-8, cp1252 or latin-1, got {name!r}") from None
-    return name
-
-
-def _language(code: str) -> str:
-    if code and not re.fullmatch(r"[a-z]{2,3}", code):
-        raise ValueError(f'must be a lower-case ISO 639 language code such as "en" or "de", or "" for any language, '
-                         f"got {code!r}")
-    return code
-
-
-def _acronyms(table: dict[str, str]) -> dict[str, str]:
-    for key in table:
-        if not key.strip():
-            raise ValueError(f"must map non-empty acronyms to their expansions, got {key!r}")
-    return table
-
+from pipeline.core.defaults import DEFAULT_ACRONYMS, DEFAULT_NON_ANSWERS, DEFAULT_PUBLIC_NAMES  # noqa: F401
+from pipeline.core.validators import (
+    check_acronyms, check_encoding, check_language, check_regex, merged_tables, nested_overrides,
+)
 
 # ---------------------------------------------------------------- sections
 
@@ -120,7 +91,7 @@ class IngestConfig(_Section):
         None, min_length=1, description='Respondent id column; unset = auto-detect ("respondent_id", "id", ...).')
     rating_columns: StrList = Field(
         default_factory=list, description="Extra rating columns beyond those named in categories.yaml.")
-    encoding: Optional[Annotated[str, AfterValidator(_encoding),
+    encoding: Optional[Annotated[str, AfterValidator(check_encoding),
                                  Accepts("an encoding Python knows, such as utf-8, cp1252 or latin-1")]] = Field(
         None, description="File encoding; unset = detect (utf-8, utf-8-sig, cp1252, latin-1).")
     max_chars: Int = Field(
@@ -129,12 +100,16 @@ class IngestConfig(_Section):
     txt_mode: Literal["auto", "line", "block"] = Field(
         "auto", description='TXT/MD files: "line" (one answer per line), "block" (answers separated by blank lines) '
                             'or "auto".')
+    attribute_columns: Optional[StrList] = Field(
+        None, description="Respondent attribute columns (role, region, ...) carried into segments.csv, quotes.csv, "
+                          "theme_answers.csv and the theme x attribute tables; unset = every column that is not the "
+                          "text, the respondent id or a rating.")
 
 
 class CleanConfig(_Section):
     section: ClassVar[str] = "clean"
 
-    acronyms: Annotated[dict[str, str], AfterValidator(_acronyms),
+    acronyms: Annotated[dict[str, str], AfterValidator(check_acronyms),
                         Accepts("a table of acronym = expansion strings")] = Field(
         default_factory=lambda: dict(DEFAULT_ACRONYMS),
         description="Acronyms expanded in the embedded text only (quotes keep the respondent's words). Setting it "
@@ -143,7 +118,7 @@ class CleanConfig(_Section):
         default_factory=lambda: list(DEFAULT_NON_ANSWERS),
         description="Whole answers treated as non-answers, matched case-insensitively. Setting it replaces the whole "
                     "default list.")
-    boilerplate: Annotated[list[Annotated[str, AfterValidator(_regex)]], BeforeValidator(as_list),
+    boilerplate: Annotated[list[Annotated[str, AfterValidator(check_regex)]], BeforeValidator(as_list),
                            Accepts("a list of regular expressions")] = Field(
         default_factory=list,
         description="Extra regular expressions (case-insensitive) for lines to strip, e.g. signatures or disclaimers.")
@@ -151,7 +126,7 @@ class CleanConfig(_Section):
         0.9, gt=0, le=1,
         description="Character-shingle Jaccard similarity at or above which two answers are near-duplicates.")
     min_chars: Int = Field(3, ge=0, description="Answers shorter than this after cleaning are non-answers.")
-    language: Annotated[str, AfterValidator(_language),
+    language: Annotated[str, AfterValidator(check_language),
                         Accepts('a lower-case ISO 639 language code such as "en", or ""')] = Field(
         "en", description='Answers detected as another language are set aside ("non-english" when this is "en"); '
                           '"" keeps every language.')
@@ -247,17 +222,50 @@ class MappingConfig(_Section):
     keyword_weight: Share = Field(
         0.25, description="Weight of keyword overlap against semantic similarity in the theme->category score.")
     barrier_values: StrList = Field(
-        default_factory=lambda: ["major barrier", "small barrier"], description='Rating values that mean "a barrier".')
+        default_factory=lambda: ["major barrier", "small barrier"],
+        description='Rating values that mean "some barrier"; a respondent who writes about a category but rates it '
+                    'outside these (e.g. "not a barrier") is a disagreement (disagreements.csv).')
     fdr_alpha: Float = Field(
-        0.05, gt=0, lt=1, description="Benjamini-Hochberg false-discovery rate for the crosstab tests.")
+        0.05, gt=0, lt=1,
+        description="Benjamini-Hochberg false-discovery rate, applied to each family of crosstab tests on its own "
+                    "(primary: each theme against its mapped category; exploratory: every other cell).")
     min_cell: Int = Field(
-        5, ge=0, description="Expected cell counts below this are flagged small (and use Fisher's exact test).")
+        5, ge=0, description="Crosstab cells whose expected count is below this are flagged small (a warning beside "
+                             "the result: few respondents carry it).")
     unrated_values: StrList = Field(
         default_factory=lambda: ["don't know", "dont know", "not sure", "n/a", "na", "not applicable"],
-        description="Rating values counted as blank (not rated).")
+        description="Rating values counted as blank (not rated), in every output alike.")
     major_barrier_values: StrList = Field(
         default_factory=lambda: ["major barrier"],
-        description='Rating values that mean "a major barrier" (disagreements.csv).')
+        description='Rating values that mean "a major barrier": the binarised rating of the crosstab (major vs not '
+                    "major), the report's chart and disagreements.csv.")
+    rating_levels: StrList = Field(
+        default_factory=lambda: ["not a barrier", "small barrier", "major barrier"],
+        description="The category ratings' scale, lowest first (compared case-insensitively). A value outside it and "
+                    "outside unrated_values counts as not rated, with a warning; [] = no order (every value seen is "
+                    "a level; the trend test is then unavailable).")
+    association_test: Literal["major-vs-rest", "trend"] = Field(
+        "major-vs-rest",
+        description='"major-vs-rest": Fisher\'s exact test of carrying the theme against rating the category a major '
+                    'barrier (the rating binarised: writing about a barrier unprompted goes with calling it major, and '
+                    '"small barrier" is the modal answer for most categories); "trend": the linear-by-linear '
+                    "(Cochran-Armitage) trend test over the ordered rating_levels.")
+    rating_scales: Annotated[dict[str, StrList], Accepts("a table of column = [levels, lowest first]")] = Field(
+        default_factory=dict,
+        description="Scales of extra rating columns (ingest.rating_columns) that are not on rating_levels: column = "
+                    "[levels, lowest first]. Binarised as the upper half of the levels (the middle level counts low). "
+                    "A column with neither is tested as unordered values (chi-square).")
+
+
+
+    @classmethod
+    def check_rules(cls, values: Mapping[str, Any]) -> None:
+        levels = {" ".join(v.lower().split()) for v in values["rating_levels"]}
+        for key in ("barrier_values", "major_barrier_values"):
+            outside = [v for v in values[key] if levels and " ".join(v.lower().split()) not in levels]
+            if outside:
+                raise ValueError(f"mapping.{key} must be values of mapping.rating_levels "
+                                 f"({', '.join(values['rating_levels'])}), got {', '.join(map(repr, outside))}")
 
 
 class QuotesConfig(_Section):
@@ -271,6 +279,17 @@ class QuotesConfig(_Section):
         default_factory=list,
         description="Organisation or place names that would identify a respondent; quotes containing them are "
                     "flagged.")
+    public_names: StrList = Field(
+        default_factory=lambda: list(DEFAULT_PUBLIC_NAMES),
+        description="Capitalised names that identify no one (national bodies, nations, regions); never flagged as a "
+                    "name. Setting it replaces the whole default list.")
+    ner_model: Optional[Str] = Field(
+        None, min_length=1, description='A trained spaCy pipeline with NER, if installed (e.g. "en_core_web_sm"): '
+                                        "people, places and facilities it finds are flagged too; unset = no NER.")
+    confident_share: Share = Field(
+        0.5, description="Quotes come only from the most surely coded share of a theme's segments: by the coder's "
+                         "score for the theme's category (its calibrated confidence when the run has one), or by "
+                         "membership weight for a theme found without the closed list. 1 = every segment.")
 
     @classmethod
     def check_rules(cls, values: Mapping[str, Any]) -> None:
@@ -284,12 +303,19 @@ class ReportConfig(_Section):
 
     title: Str = Field("Free-text themes", description="Title of report.html and report.md.")
     top_keywords: Int = Field(8, ge=1, description="Keywords shown per theme in the report.")
+    max_attribute_levels: Int = Field(
+        12, ge=1, description="Respondent attributes with more distinct values than this (ids, dates, text) are "
+                              "carried into the outputs but not tabulated against the themes.")
 
 
 class ValidateConfig(_Section):
     section: ClassVar[str] = "validate"
 
     sample_size: Int = Field(60, ge=1, description="Segments in the blind coding sample for analysts.")
+    labels_min_similarity: Similarity = Field(
+        0.95, description="A labels.yaml entry carried from an earlier run is warned about when its theme's centroid "
+                          "has a cosine below this to the previous run's (or the machine's label for it changed): "
+                          "the theme changed since the entry was written.")
     coded_file: Str = Field("coded.csv", min_length=1, description=(
         "The analyst's codes per segment (`pipeline code` writes it), relative to the corpus folder; they train "
         "the coding of every other segment. A file named coded.csv is never read as answers; give another name "
@@ -335,33 +361,6 @@ SECTIONS: tuple[type[_Section], ...] = (IngestConfig, CleanConfig, EmbedConfig, 
 
 # ---------------------------------------------------------------- loading
 
-def _nested(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
-    nested: dict[str, Any] = {}
-    for key, value in (overrides or {}).items():
-        if value is None:
-            continue
-        *parents, leaf = key.split(".")
-        target = nested
-        for parent in parents:
-            if not isinstance(target.get(parent), dict):
-                target[parent] = {}
-            target = target[parent]
-        target[leaf] = value
-    return nested
-
-
-def _merged(base: dict[str, Any], extra: Mapping[str, Any], model: type[_Section]) -> dict[str, Any]:
-    """``extra`` laid over ``base`` table by table (a table-valued key such as clean.acronyms is replaced whole)."""
-    out = dict(base)
-    for key, value in extra.items():
-        section = section_model(model.model_fields[key]) if key in model.model_fields else None
-        if section is not None and isinstance(out.get(key), dict) and isinstance(value, Mapping):
-            out[key] = _merged(out[key], value, section)
-        else:
-            out[key] = value
-    return out
-
-
 def _validated(data: Mapping[str, Any], file: str | None) -> Config:
     try:
         return Config.model_validate(data)
@@ -384,5 +383,5 @@ def load_config(path: str | Path | None = None, overrides: Mapping[str, Any] | N
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"not valid TOML: {exc}", file=str(path)) from None
         config = _validated(data, file=str(path))
-    nested = _nested(overrides)
-    return _validated(_merged(config.model_dump(), nested, Config), file=None) if nested else config
+    nested = nested_overrides(overrides)
+    return _validated(merged_tables(config.model_dump(), nested, Config), file=None) if nested else config

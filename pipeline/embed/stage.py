@@ -19,5 +19,6 @@ def embed_stage(ctx: RunContext, clean: Cleaned) -> Embedded:
         # in memory only: each distinct text encoded once
         embeddings = MemoEmbedder(embedder).encode(texts) if texts else np.zeros((0, 0), dtype=np.float32)
         return Embedded(embeddings, embedder, 0, len(texts))
-    embeddings, stats = EmbeddingCache(ctx.cache_dir).embed(texts, embedder, progress=progress)
-    return Embedded(embeddings, embedder, stats.hits, stats.misses)
+    cache = EmbeddingCache(ctx.cache_dir)
+    embeddings, stats = cache.embed(texts, embedder, progress=progress)
+    return Embedded(embeddings, embedder, stats.hits, stats.misses, tuple(cache.warnings_))

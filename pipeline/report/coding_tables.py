@@ -27,6 +27,11 @@ def curve_rows(report: Any) -> list[dict[str, Any]]:
     return [] if report is None else [dict(row) for row in report.curve]
 
 
+def code_labels(result: Any) -> dict[str, str]:
+    """Code id -> label over the closed list and the analyst's codes."""
+    return {c.category_id: c.label for c in [*result.categories, *getattr(result, "analyst_codes", ())]}
+
+
 def code_columns(coded: Any, labels: dict[str, str], position: int) -> dict[str, Any]:
     """segments.csv's code columns for the segment at ``position`` (empty without a coding stage)."""
     codes = getattr(coded, "codes", ()) if coded is not None else ()

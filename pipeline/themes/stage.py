@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zipfile
 from dataclasses import asdict
 from typing import Sequence
 
@@ -27,6 +28,8 @@ THEME_CODE = ("pipeline.themes.model", "pipeline.themes.partition", "pipeline.th
               "pipeline.categories.offlist", "pipeline.categories.items", "pipeline.categories.lemmas",
               "pipeline.categories.residual", "pipeline.categories.null_texts")
 FINGERPRINT_FILE = "fingerprint.txt"
+# what loading a damaged saved fit raises: truncated or edited JSON, missing keys, a cut centroids.npz
+SAVED_FIT_DAMAGE = (OSError, ValueError, KeyError, TypeError, IndexError, EOFError, zipfile.BadZipFile, PipelineError)
 
 
 def fit_fingerprint(config: Config, embedder_name: str, segments: Sequence[Segment],
@@ -49,8 +52,11 @@ def themes_stage(ctx: RunContext, clean: Cleaned, embed: Embedded, categories: C
     segments = clean.segments
     fingerprint = (fit_fingerprint(config, embedder.name, segments, categories.categories)
                    if ctx.model_dir is not None else None)
-    model = _saved_fit(ctx, embedder, fingerprint)
+    model, damage = _saved_fit(ctx, embedder, fingerprint)
     reused = model is not None
+    if damage and ctx.reuse_only:
+        raise PipelineError(f"the saved theme fit is damaged ({damage}); run `pipeline run` to fit it again",
+                            file=str(ctx.model_dir))
     if model is None and ctx.reuse_only:
         raise PipelineError("no current theme fit to rebuild the report from: the corpus, its categories, the "
                             "config or the code changed since the last fit (or there was none); run "
@@ -71,16 +77,25 @@ def themes_stage(ctx: RunContext, clean: Cleaned, embed: Embedded, categories: C
         # each segment's own closed category, from the coder the theme stage used (never the catch-all option)
         segment_categories=tuple(getattr(model, "segment_categories_", [])),
         centroids=dict(model.centroids_), model=model, reused=reused,
-        id_map={theme_id: theme_id for theme_id in model.centroids_})
+        id_map={theme_id: theme_id for theme_id in model.centroids_},
+        warnings=(f"{ctx.model_dir}: the saved theme fit is damaged ({damage}); fitted again",) if damage else ())
 
 
-def _saved_fit(ctx: RunContext, embedder, fingerprint: str | None) -> ThemeModel | None:
+def _saved_fit(ctx: RunContext, embedder, fingerprint: str | None) -> tuple[ThemeModel | None, str]:
+    """(the saved fit if it is current, else None; what is wrong with it if it is current but damaged)."""
     if ctx.model_dir is None or ctx.force_refit:
-        return None
+        return None, ""
     saved = ctx.model_dir / FINGERPRINT_FILE
-    if not saved.is_file() or saved.read_text(encoding="utf-8").strip() != fingerprint:
-        return None
-    return ThemeModel.load(ctx.model_dir, embedder, with_topic_model=False)
+    try:
+        current = saved.is_file() and saved.read_text(encoding="utf-8").strip() == fingerprint
+    except (OSError, UnicodeDecodeError):
+        current = False
+    if not current:
+        return None, ""
+    try:
+        return ThemeModel.load(ctx.model_dir, embedder, with_topic_model=False), ""
+    except SAVED_FIT_DAMAGE as exc:  # a truncated state.json made every `pipeline report` fail with JSONDecodeError
+        return None, f"{type(exc).__name__}: {' '.join(str(exc).split())[:100]}"
 
 
 def _save_fit(ctx: RunContext, model: ThemeModel, fingerprint: str | None) -> None:
