@@ -14,8 +14,11 @@ Several coders: each segment's code is adjudicated by a stated rule (:data:`RULE
 - ``unanimous``: only segments on which every coder who coded them agrees; the rest are left out and counted.
 
 The adjudicated codes are merged into the corpus's coded file (``validate.coded_file``, default ``coded.csv``:
-``segment_id, code, coders``), newer codes replacing older ones per segment, so they survive re-runs and a corpus
-that grows (segment ids are ``<file>:<row>#<index>``). Every problem is a one-line error naming file and row.
+``segment_id, code, coders, chosen_by``), newer codes replacing older ones per segment, so they survive re-runs and a
+corpus that grows (segment ids are ``<file>:<row>#<index>``). ``chosen_by`` says how the segment came to be coded:
+``random`` (the blind sheet), ``active`` (a ``--next`` sheet) or ``analyst`` (any other sheet): the machine's
+accuracy is estimated from the random ones when there are enough. Every problem is a one-line error naming file
+and row.
 """
 from __future__ import annotations
 
@@ -34,7 +37,9 @@ from pipeline.io.atomic import write_csv
 from pipeline.io.csv_safe import restore as _restore  # our sheets are written formula-safe
 
 RULES = ("majority", "first", "unanimous")
-STORE_COLUMNS = ["segment_id", "code", "coders"]
+STORE_COLUMNS = ["segment_id", "code", "coders", "chosen_by"]
+# how a coded segment was chosen: the accuracy estimate depends on it (pipeline.analyst.accuracy)
+RANDOM, ACTIVE, ANALYST_CHOICE = "random", "active", "analyst"
 
 
 def _norm(text: str) -> str:
@@ -71,6 +76,7 @@ class CodeBook:
 class Adjudicated:
     codes: dict[str, str]  # segment id -> code id
     coders: dict[str, tuple[str, ...]]  # segment id -> who coded it
+    chosen_by: dict[str, str] = field(default_factory=dict)  # segment id -> random / active / analyst
     warnings: list[str] = field(default_factory=list)
     disagreements: int = 0
 
@@ -137,15 +143,19 @@ def _targets(values, segments_of, segment_ids, name, row) -> list[str]:
     raise PipelineError("the row has a code but no segment_id or answer_id", file=name, row=row)
 
 
-def adjudicate(by_coder: Sequence[tuple[str, Mapping[str, str]]], rule: str = "majority") -> Adjudicated:
-    """One code per segment from several coders (in the order given), by ``rule`` (see the module docstring)."""
+def adjudicate(by_coder: Sequence[tuple[str, Mapping[str, str]]], rule: str = "majority",
+               kinds: Sequence[str] = ()) -> Adjudicated:
+    """One code per segment from several coders (in the order given), by ``rule`` (see the module docstring);
+    ``kinds``: how each entry's segments were chosen (aligned with ``by_coder``; the first entry coding a segment
+    names it)."""
     if rule not in RULES:
         raise PipelineError(f"adjudication rule must be one of {', '.join(RULES)}, got {rule!r}")
     votes: dict[str, list[tuple[str, str]]] = {}
-    for coder, codes in by_coder:
+    result = Adjudicated({}, {})
+    for k, (coder, codes) in enumerate(by_coder):
         for segment, code in codes.items():
             votes.setdefault(segment, []).append((coder, code))
-    result = Adjudicated({}, {})
+            result.chosen_by.setdefault(segment, kinds[k] if k < len(kinds) else ANALYST_CHOICE)
     for segment, given in votes.items():
         codes = [code for _, code in given]
         if len(set(codes)) > 1:
@@ -182,6 +192,7 @@ def merge_store(path: Path, adjudicated: Adjudicated) -> int:
     """Merge ``adjudicated`` into the coded file at ``path`` (new codes win per segment); rows written."""
     rows = {row["segment_id"]: row for row in read_store(path)}
     for segment, code in adjudicated.codes.items():
-        rows[segment] = {"segment_id": segment, "code": code, "coders": "; ".join(adjudicated.coders[segment])}
+        rows[segment] = {"segment_id": segment, "code": code, "coders": "; ".join(adjudicated.coders[segment]),
+                         "chosen_by": adjudicated.chosen_by.get(segment, ANALYST_CHOICE)}
     write_csv(path, sorted(rows.values(), key=lambda r: r["segment_id"]), STORE_COLUMNS)
     return len(rows)

@@ -11,19 +11,21 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.analyst.accuracy import accuracy_report
-from pipeline.analyst.coded_sheets import read_store
+from pipeline.analyst.coded_sheets import RANDOM, read_store
 from pipeline.analyst.labels_file import load_labels
 from pipeline.analyst.trained import LABEL_FREE, TrainedCoder
 from pipeline.core.artifacts import Categories, Cleaned, Coded, Embedded, Labelled, ThemeFit
 from pipeline.core.context import RunContext
 
 
-def analyst_coded(ctx: RunContext, segment_ids: list[str], code_ids: set[str]) -> tuple[dict[str, str], list[str]]:
-    """segment id -> code id from the coded file and labels.yaml recodes to a code; warnings for stale entries."""
+def analyst_coded(ctx: RunContext, segment_ids: list[str], code_ids: set[str]
+                  ) -> tuple[dict[str, str], set[str], list[str]]:
+    """segment id -> code id from the coded file and labels.yaml recodes to a code; the segments coded from a
+    random sample (the blind sheet); warnings for stale entries."""
     path = ctx.corpus_file(ctx.config.validate.coded_file)
     rows = read_store(path)
     known = set(segment_ids)
-    coded, gone, stale = {}, 0, set()
+    coded, gone, stale, random_sample = {}, 0, set(), set()
     for row in rows:
         if row["segment_id"] not in known:
             gone += 1
@@ -31,6 +33,8 @@ def analyst_coded(ctx: RunContext, segment_ids: list[str], code_ids: set[str]) -
             stale.add(row["code"])
         else:
             coded[row["segment_id"]] = row["code"]
+            if row.get("chosen_by") == RANDOM:
+                random_sample.add(row["segment_id"])
     labels = ctx.labels
     if labels is None and ctx.corpus_file(ctx.config.labels_file) is not None:
         labels = load_labels(ctx.corpus_file(ctx.config.labels_file))
@@ -48,14 +52,14 @@ def analyst_coded(ctx: RunContext, segment_ids: list[str], code_ids: set[str]) -
                         "but not used")
     if stale:
         warnings.append(f"{path}: codes no longer on the code list, not used: {', '.join(sorted(stale))}")
-    return coded, warnings
+    return coded, random_sample, warnings
 
 
 def coding_stage(ctx: RunContext, clean: Cleaned, embed: Embedded, themes: ThemeFit, labels: Labelled,
                  categories: Categories) -> Coded:
     code_list = [*categories.categories, *labels.codes]
     segment_ids = [s.segment_id for s in clean.segments]
-    coded, warnings = analyst_coded(ctx, segment_ids, {c.category_id for c in code_list})
+    coded, random_sample, warnings = analyst_coded(ctx, segment_ids, {c.category_id for c in code_list})
     if not coded or len(code_list) < 2:
         label_free = tuple((code, LABEL_FREE, float(score) if score is not None else float("nan"))
                            for code, score in themes.segment_categories)
@@ -64,7 +68,8 @@ def coding_stage(ctx: RunContext, clean: Cleaned, embed: Embedded, themes: Theme
     index = sorted(row_of[s] for s in coded)
     coder = TrainedCoder(random_state=ctx.config.seed).fit(
         embed.embeddings, code_list, index, [coded[segment_ids[i]] for i in index], embedder=embed.embedder)
-    report = accuracy_report(coder, embed.embeddings, {c.category_id: c.label for c in code_list})
+    report = accuracy_report(coder, embed.embeddings, {c.category_id: c.label for c in code_list},
+                             random_rows=np.array([segment_ids[i] in random_sample for i in index], dtype=bool))
     codes = tuple((coder.classes_[label], str(source), round(float(conf), 4))
                   for label, source, conf in zip(coder.labels_, coder.source_, coder.confidence_))
     return Coded(codes, tuple(coder.classes_), coder.proba_, report, len(index), tuple(warnings))

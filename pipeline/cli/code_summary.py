@@ -21,9 +21,10 @@ def print_coding(outcome, out_console: Console) -> None:
     if report is None:
         out_console.print("no trained coding (fewer than two codes on the list)", markup=False)
         return
-    estimate = report.machine.get("calibrated", report.machine["cv"])
+    estimate = report.machine[report.headline]
     out_console.print(f"estimated share of machine codes that are right: {estimate['estimate']:.0%} "
-                      f"(95% interval {estimate['low']:.0%}-{estimate['high']:.0%})", markup=False, soft_wrap=True)
+                      f"(95% interval {estimate['low']:.0%}-{estimate['high']:.0%}; estimator {report.headline}, "
+                      "see accuracy.csv)", markup=False, soft_wrap=True)
     table = Table(title="Cross-validated on your codes")
     for column in ("code", "coded", "precision", "recall", "F1 (95% interval)"):
         table.add_column(column)

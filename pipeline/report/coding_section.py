@@ -18,7 +18,7 @@ def coding_view(result) -> dict[str, Any]:
     view: dict[str, Any] = {"sources": dict(sources), "n_coded": coded.n_coded}
     if report is not None:
         view.update(per_code=list(report.per_code), machine=dict(report.machine), curve=list(report.curve),
-                    advice=report.advice)
+                    advice=report.advice, headline=report.headline)
     return view
 
 
@@ -37,12 +37,14 @@ def _sources_line(view: dict[str, Any]) -> str:
 
 
 def _headline(view: dict[str, Any]) -> str:
-    machine = view.get("machine", {})
-    best = machine.get("calibrated") or machine.get("cv")
+    best = view.get("machine", {}).get(view.get("headline", ""))
     if not best:
         return ""
+    how = {"cv_random": "cross-validated on the segments coded from the blind random sample",
+           "calibrated": "the calibrated confidence of the machine codes",
+           "cv": "cross-validated on the coded segments"}.get(view["headline"], view["headline"])
     return (f"Estimated share of machine codes that are right: {best['estimate']:.0%} (95% interval "
-            f"{best['low']:.0%}–{best['high']:.0%}, from {best['n']} analyst codes).")
+            f"{best['low']:.0%}–{best['high']:.0%}; {how}, {best['n']} analyst codes).")
 
 
 def curve_svg(curve: list[dict[str, Any]], width: int = 360, height: int = 150) -> str:

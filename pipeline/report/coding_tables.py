@@ -7,8 +7,10 @@ from typing import Any
 ACCURACY_COLUMNS = ["row", "code", "label", "n_coded", "precision", "precision_low", "precision_high", "recall",
                     "recall_low", "recall_high", "f1", "f1_low", "f1_high", "machine_share"]
 CURVE_COLUMNS = ["fraction", "n_trained", "accuracy", "low", "high"]
-ESTIMATORS = {"calibrated": "machine accuracy (calibrated estimate; headline)",
-              "cv": "cross-validated accuracy of the coded segments (unbiased for a random sample only)"}
+ESTIMATORS = {"cv_random": "cross-validated accuracy of the segments coded from the blind (random) sample",
+              "calibrated": "mean calibrated confidence of the machine codes (for segments chosen by the active "
+                            "learner)",
+              "cv": "cross-validated accuracy of every coded segment (pessimistic after active selection)"}
 
 
 def accuracy_rows(report: Any) -> list[dict[str, Any]]:
@@ -18,7 +20,8 @@ def accuracy_rows(report: Any) -> list[dict[str, Any]]:
         return []
     rows = [{"row": "code", **row} for row in report.per_code]
     for name, estimate in report.machine.items():
-        rows.append({"row": "machine", "code": name, "label": ESTIMATORS.get(name, name), "n_coded": estimate["n"],
+        label = ESTIMATORS.get(name, name) + ("; the headline" if name == report.headline else "")
+        rows.append({"row": "machine", "code": name, "label": label, "n_coded": estimate["n"],
                      "f1": estimate["estimate"], "f1_low": estimate["low"], "f1_high": estimate["high"]})
     return rows
 

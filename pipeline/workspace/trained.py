@@ -17,7 +17,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from pipeline.analyst.active import ActiveSelector
-from pipeline.analyst.coded_sheets import CodeBook, adjudicate, merge_store, read_coded_sheet, read_store, read_table
+from pipeline.analyst.coded_sheets import (
+    ACTIVE, ANALYST_CHOICE, RANDOM, CodeBook, adjudicate, merge_store, read_coded_sheet, read_store, read_table,
+)
 from pipeline.analyst.sheets import KEY_FILE, SHEET_COLUMNS
 from pipeline.core.errors import PipelineError
 from pipeline.io.atomic import write_csv
@@ -87,16 +89,33 @@ def code_from_sheets(run_dir: str | Path, sheets: Sequence[str | Path], corpus_d
     for s in segments:
         by_answer.setdefault(s.answer_id, []).append(s.segment_id)
     by_coder: list[tuple[str, dict[str, str]]] = []
+    kinds: list[str] = []
+    blind = _blind_segments(run_dir)
     for sheet in sheets:
         for coder, codes in read_coded_sheet(Path(sheet), book, by_answer, ids).items():
             by_coder.append((coder, codes))
-    adjudicated = adjudicate(by_coder, rule or config.validate.adjudication)
+            kinds.append(_kind(Path(sheet), codes, blind))
+    adjudicated = adjudicate(by_coder, rule or config.validate.adjudication, kinds)
     if not adjudicated.codes:
         raise PipelineError("no segment has a code the coding can learn from (blank, 'none of these', or an "
                             "emergent theme without a code)", file=str(sheets[0]))
     stored = merge_store(corpus / config.validate.coded_file, adjudicated)
     result = _rerun(corpus, config, run_dir, Path(model_dir) if model_dir else None)
     return CodingOutcome(len(adjudicated.codes), stored, result, tuple(adjudicated.warnings))
+
+
+def _blind_segments(run_dir: Path) -> set[str]:
+    path = run_dir / "validation" / KEY_FILE
+    return {i["segment_id"] for i in json.loads(path.read_text(encoding="utf-8"))["items"]} if path.is_file() else set()
+
+
+def _kind(sheet: Path, codes: dict[str, str], blind: set[str]) -> str:
+    """How a sheet's segments were chosen: ``active`` (a --next sheet), ``random`` (the blind sample), else the
+    analyst's own choice."""
+    rows = read_table(sheet)
+    if rows and rows[0].get("chosen_by") == ACTIVE:
+        return ACTIVE
+    return RANDOM if codes and set(codes) <= blind else ANALYST_CHOICE
 
 
 def _asked(folder: Path) -> set[str]:
@@ -142,8 +161,8 @@ def next_sheet(run_dir: str | Path, n: int, corpus_dir: str | Path | None = None
         candidates=np.array([s.segment_id not in blocked for s in segments]))
     k = 1 + sum(1 for p in folder.glob(f"{NEXT_PREFIX}*.csv") if p.name != NEXT_CODES) if folder.is_dir() else 1
     path = folder / f"{NEXT_PREFIX}{k}.csv"
-    write_csv(path, [{"item": j, "segment_id": segments[i].segment_id, "text": segments[i].text, "code": ""}
-                     for j, i in enumerate(picked, 1)], SHEET_COLUMNS)
+    write_csv(path, [{"item": j, "segment_id": segments[i].segment_id, "text": segments[i].text, "code": "",
+                      "chosen_by": ACTIVE} for j, i in enumerate(picked, 1)], [*SHEET_COLUMNS, "chosen_by"])
     write_csv(folder / NEXT_CODES, [{"code": c.category_id, "label": c.label, "definition": c.description}
                                     for c in codes], ["code", "label", "definition"])
     report = result.coding_accuracy
@@ -188,6 +207,6 @@ class TrainedLearner:
         report = outcome.result.coding_accuracy
         if report is None:
             return f"{outcome.n_stored} coded segments stored; no trained coding (fewer than two codes)"
-        best = report.machine.get("calibrated") or report.machine["cv"]
+        best = report.machine[report.headline]
         return (f"trained on {outcome.n_stored} coded segments: about {best['estimate']:.0%} of machine codes right "
                 f"({best['low']:.0%}-{best['high']:.0%}); {report.advice}")

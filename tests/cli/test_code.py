@@ -95,10 +95,12 @@ def test_cli_blind_sheet_codes_train_the_rest_and_analyst_codes_win(run):
     with (run["out"] / "accuracy.csv").open(encoding="utf-8", newline="") as handle:
         accuracy = list(csv.DictReader(handle))
     assert {r["code"] for r in accuracy if r["row"] == "code"} == set(labels)
-    assert {r["code"] for r in accuracy if r["row"] == "machine"} == {"cv", "calibrated"}
+    machine = {r["code"]: r for r in accuracy if r["row"] == "machine"}
+    assert set(machine) == {"cv", "cv_random", "calibrated"}  # 12 segments of the blind (random) sample
+    assert machine["cv_random"]["label"].endswith("the headline")
     assert 'id="coding"' in (run["out"] / "report.html").read_text(encoding="utf-8")
-    stored = {r["segment_id"]: r["code"] for r in csv.DictReader((run["corpus"] / "coded.csv").open())}
-    assert stored == coded
+    stored = list(csv.DictReader((run["corpus"] / "coded.csv").open()))
+    assert {r["segment_id"]: r["code"] for r in stored} == coded and {r["chosen_by"] for r in stored} == {"random"}
 
 
 def test_cli_next_sheets_never_ask_twice_and_code_back(run):
@@ -113,10 +115,13 @@ def test_cli_next_sheets_never_ask_twice_and_code_back(run):
     with (run["out"] / "validation" / "next_2.csv").open(encoding="utf-8", newline="") as handle:
         again = {r["segment_id"] for r in csv.DictReader(handle)}
     assert len(again) == 6 and not again & {r["segment_id"] for r in rows}
-    _write(sheet1, [["item", "segment_id", "text", "code"]]
-           + [[r["item"], r["segment_id"], r["text"], _keyword_code(r["text"]) or "money"] for r in rows])
+    _write(sheet1, [["item", "segment_id", "text", "code", "chosen_by"]]
+           + [[r["item"], r["segment_id"], r["text"], _keyword_code(r["text"]) or "money", r["chosen_by"]]
+              for r in rows])
     coded = runner.invoke(app, ["code", str(sheet1), *run["args"]])
     assert coded.exit_code == 0, coded.output
+    assert {r["chosen_by"] for r in csv.DictReader((run["corpus"] / "coded.csv").open())} == {"active"}
+    assert "estimator calibrated" in coded.output  # no random sample coded: the calibrated estimate is quoted
     third = runner.invoke(app, ["validate", "sample", "--next", "30", "--run", str(run["out"])])
     with (run["out"] / "validation" / "next_3.csv").open(encoding="utf-8", newline="") as handle:
         rest = {r["segment_id"] for r in csv.DictReader(handle)}
