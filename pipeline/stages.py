@@ -7,6 +7,8 @@ named after its input stages, their outputs (``themes_stage(ctx, clean=..., embe
     categories ─┬─> ingest ──> clean ──> embed ──> themes ──> stable_ids ──> labels ──> mapping ──> naming ─┬─> association
                 │                                                                                        ├─> quotes
                 └─────────────────────────────(closed categories feed themes, labels, mapping, naming)─┴─> codebook
+                                                                                                            ──> coding
+    (coding: each segment's code, from the analyst's coded segments where there are any; pipeline.analyst.trained)
 """
 from __future__ import annotations
 
