@@ -72,3 +72,16 @@ def test_accuracy_headline_uses_the_random_sample_when_there_is_one():
     many = np.ones(len(L), dtype=bool)
     report = accuracy_report(coder, X, {}, random_rows=many)
     assert report.headline == "cv_random" and report.machine["cv_random"]["n"] == len(L)
+
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_accuracy_bootstrap_f1_counts_match_scikit_learn(seed):
+    from sklearn.metrics import precision_recall_fscore_support
+
+    from pipeline.analyst.accuracy import f1_counts
+
+    rng = np.random.default_rng(seed)
+    y, p = rng.integers(0, 4, 30), rng.integers(0, 5, 30)  # code 4 predicted, never given
+    theirs = precision_recall_fscore_support(y, p, labels=np.arange(6), zero_division=np.nan)[2]
+    assert np.allclose(f1_counts(y, p, 6), theirs, equal_nan=True)
