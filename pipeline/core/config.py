@@ -14,8 +14,6 @@ docs/config.md``) and the parameter constraints of the estimators that take them
 """
 from __future__ import annotations
 
-import codecs
-import re
 import tomllib
 import warnings
 from collections.abc import Mapping
@@ -30,35 +28,7 @@ from pipeline.core.fields import (  # noqa: F401 -- the value types are also for
     field_spec, section_model,
 )
 from pipeline.core.defaults import DEFAULT_ACRONYMS, DEFAULT_NON_ANSWERS  # noqa: F401 -- re-exported
-
-def _regex(pattern: str) -> str:
-    try:
-        re.compile(pattern, re.IGNORECASE)
-    except re.error as exc:
-        raise ValueError(f"must be a valid regular expression ({exc}), got {pattern!r}") from None
-    return pattern
-
-
-def _encoding(name: str) -> str:
-    try:
-        codecs.lookup(name)
-    except LookupError:
-        raise ValueError(f"must be an encoding Python knows, such as utf-8, cp1252 or latin-1, got {name!r}") from None
-    return name
-
-
-def _language(code: str) -> str:
-    if code and not re.fullmatch(r"[a-z]{2,3}", code):
-        raise ValueError(f'must be a lower-case ISO 639 language code such as "en" or "de", or "" for any language, '
-                         f"got {code!r}")
-    return code
-
-
-def _acronyms(table: dict[str, str]) -> dict[str, str]:
-    for key in table:
-        if not key.strip():
-            raise ValueError(f"must map non-empty acronyms to their expansions, got {key!r}")
-    return table
+from pipeline.core.validators import _acronyms, _encoding, _language, _regex
 
 
 # ---------------------------------------------------------------- sections
@@ -181,6 +151,15 @@ class EmbedConfig(_Section):
         "outputs/.cache/embeddings", min_length=1,
         description="Content-addressed embedding cache, relative to the working directory.")
     device: Str = Field("cpu", min_length=1, description='Torch device for the embedding model ("cpu", "cuda", ...).')
+    backend: Literal["auto", "torch", "onnx", "onnx-int8", "static"] = Field(
+        "auto", description='How the packaged model (minilm-local.v1) is run: "torch" (sentence-transformers), "onnx" '
+                            '(exported once to models/encoders/, onnxruntime), "onnx-int8" (that export, int8 weights), '
+                            '"static" (static token embeddings distilled from it: the fast mode); "auto" = the fastest '
+                            "backend whose quality is within noise of torch's, and the fast mode above "
+                            "embed.fast_above segments (docs/benchmarks.md). Other models always run on torch.")
+    fast_above: Optional[Int] = Field(
+        200_000, ge=1, description='With backend "auto": corpora with more segments than this use the fast mode '
+                                   '("static"); unset = never.')
 
 
 class ThemesConfig(_Section):
@@ -286,6 +265,31 @@ class ReportConfig(_Section):
     top_keywords: Int = Field(8, ge=1, description="Keywords shown per theme in the report.")
 
 
+class ScaleConfig(_Section):
+    section: ClassVar[str] = "scale"
+
+    fit_above: Int = Field(
+        50_000, ge=1, description="Corpora with more segments than this fit their themes on a stratified sample of "
+                                  "scale.fit_sample segments; the rest join their nearest theme and get the coder's "
+                                  "category, in batches.")
+    fit_sample: Int = Field(
+        30_000, ge=100, description="Segments the themes are fitted on above scale.fit_above (all of them when the "
+                                    "corpus has fewer).")
+    batch_rows: Int = Field(
+        20_000, ge=10, description="Segments per batch when assigning those outside the fit sample, and per "
+                                    "partition of the dask engine.")
+    memmap_above: Int = Field(
+        200_000, ge=1, description="Embedding matrices of more segments than this are kept in a memory-mapped .npy "
+                                   "file beside the embedding cache instead of in memory.")
+    engine: Literal["local", "dask"] = Field(
+        "local", description='"local": every stage in this process; "dask": embedding and assignment in partitions on '
+                             'dask workers (pip install "pipeline[dask]").')
+    scheduler: Optional[Str] = Field(
+        None, min_length=1, description='The dask scheduler to use (e.g. "tcp://10.0.0.5:8786"); unset = a '
+                                        "LocalCluster on this machine.")
+    workers: Int = Field(2, ge=1, description="Worker processes of the LocalCluster (one thread each).")
+
+
 class ValidateConfig(_Section):
     section: ClassVar[str] = "validate"
 
@@ -315,6 +319,8 @@ with warnings.catch_warnings():
             default_factory=MappingConfig, description="Mapping themes to categories, and the rating crosstabs.")
         quotes: QuotesConfig = Field(default_factory=QuotesConfig, description="Choosing quotes.")
         report: ReportConfig = Field(default_factory=ReportConfig, description="The report.")
+        scale: ScaleConfig = Field(
+            default_factory=ScaleConfig, description="Large corpora: sampled theme fits, memory, the dask engine.")
         validate: ValidateConfig = Field(default_factory=ValidateConfig, description="Analyst validation.")
 
         def to_dict(self) -> dict[str, Any]:
@@ -323,7 +329,7 @@ with warnings.catch_warnings():
 
 
 SECTIONS: tuple[type[_Section], ...] = (IngestConfig, CleanConfig, EmbedConfig, ThemesConfig, MappingConfig,
-                                        QuotesConfig, ReportConfig, ValidateConfig)
+                                        QuotesConfig, ReportConfig, ScaleConfig, ValidateConfig)
 
 
 # ---------------------------------------------------------------- loading

@@ -1,0 +1,59 @@
+"""Which backend runs the packaged model, and building an embedder from its description (``EmbedderSpec``).
+
+``embed.backend``: "torch" (sentence-transformers), "onnx" (the model exported once with torch.onnx.export, run on
+onnxruntime), "onnx-int8" (that export with int8 weights), "static" (static token embeddings distilled from the
+model: the fast mode), or "auto": ``AUTO_BACKEND``, the fastest backend whose quality on the quality benchmark is
+within noise of torch's (docs/benchmarks.md has the measurements and the rule), and ``FAST_BACKEND`` for corpora
+of more than ``embed.fast_above`` segments. A model other than the packaged one always runs on torch.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.core.errors import ConfigError
+
+PACKAGED_MODEL = "minilm-local.v1"
+BACKENDS = ("torch", "onnx", "onnx-int8", "static")
+AUTO_BACKEND = "torch"  # see docs/benchmarks.md, "Encoder backends"
+FAST_BACKEND = "static"
+
+
+@dataclass(frozen=True)
+class EmbedderSpec:
+    """What builds an embedder: ``embed.model``, the resolved backend, device and batch size."""
+
+    model: str
+    backend: str = "torch"
+    device: str = "cpu"
+    batch_size: int = 32
+
+    def build(self):
+        return build_embedder(self)
+
+
+def resolve_backend(embed_config, n_segments: int) -> str:
+    """The backend a run uses for ``n_segments`` segments under ``embed_config`` (the [embed] table)."""
+    backend = embed_config.backend
+    if embed_config.model != PACKAGED_MODEL:
+        if backend not in ("auto", "torch"):
+            raise ConfigError(f'embed.backend "{backend}" runs only the packaged model ({PACKAGED_MODEL}); '
+                              f'embed.model {embed_config.model!r} runs on "torch" (or "auto")')
+        return "torch"
+    if backend != "auto":
+        return backend
+    fast_above = embed_config.fast_above
+    return FAST_BACKEND if fast_above is not None and n_segments > fast_above else AUTO_BACKEND
+
+
+def embedder_spec(embed_config, n_segments: int) -> EmbedderSpec:
+    return EmbedderSpec(model=embed_config.model, backend=resolve_backend(embed_config, n_segments),
+                        device=embed_config.device, batch_size=embed_config.batch_size)
+
+
+def build_embedder(spec: EmbedderSpec):
+    """A new embedder for ``spec`` (``pipeline.embed.remote.worker_embedder`` keeps one per process)."""
+    from pipeline.embed import get_embedder
+
+    if spec.backend == "torch":
+        return get_embedder(spec.model, device=spec.device, batch_size=spec.batch_size)
+    raise ConfigError(f"embed.backend must be one of auto, {', '.join(BACKENDS)}, got {spec.backend!r}")
