@@ -72,13 +72,23 @@ def mmr_order(candidates: list[int], centrality: np.ndarray, vectors: np.ndarray
     return added
 
 
+class _ThemeRows:
+    """A theme's rows of the embedding matrix as float64 unit vectors, indexed by their row in the whole matrix."""
+
+    def __init__(self, rows: list[int], embeddings: np.ndarray):
+        self.unit = unit_rows(np.asarray(embeddings[rows]), np.float64)
+        self._position = {row: i for i, row in enumerate(rows)}
+
+    def __getitem__(self, rows: list[int]) -> np.ndarray:
+        return self.unit[[self._position[row] for row in rows]]
+
+
 def select_quotes(themes: Sequence[Theme], assignments: Sequence[Assignment], segments: Sequence[Segment],
                   embeddings: np.ndarray, answers: Sequence[Answer], config: QuotesConfig) -> list[Quote]:
     """Up to ``config.per_theme`` quotes per theme (noise themes and the outlier column get none)."""
     if not (len(assignments) == len(segments) == len(embeddings)):
         raise PipelineError(f"quotes got {len(segments)} segments, {len(assignments)} assignments and "
                             f"{len(embeddings)} embeddings; they must be aligned")
-    vectors = unit_rows(embeddings, np.float64) if len(embeddings) else np.zeros((0, 1))
     ratings = {answer.answer_id: answer.ratings for answer in answers}
     rows_by_theme: dict[int, list[int]] = {}
     for row, assignment in enumerate(assignments):
@@ -90,10 +100,11 @@ def select_quotes(themes: Sequence[Theme], assignments: Sequence[Assignment], se
         rows = rows_by_theme.get(theme.theme_id, [])
         if theme.theme_id == UNASSIGNED or theme.noise or not rows:
             continue
-        centroid = vectors[rows].mean(axis=0)
+        vectors = _ThemeRows(rows, embeddings)  # this theme's unit rows only, never a copy of the whole matrix
+        centroid = vectors.unit.mean(axis=0)
         centroid /= np.linalg.norm(centroid) or 1.0
         centrality = np.zeros(len(segments))
-        centrality[rows] = vectors[rows] @ centroid
+        centrality[rows] = vectors.unit @ centroid
         quotable = [r for r in rows if is_quotable(texts[r], config.min_chars, config.max_chars)]
         # MMR is quadratic in the pool; the best quotes come from the central part of a theme anyway
         quotable = sorted(quotable, key=lambda r: -centrality[r])[:MAX_POOL_PER_SLOT * max(config.per_theme, 1)]

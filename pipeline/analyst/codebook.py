@@ -14,7 +14,7 @@ import numpy as np
 
 from pipeline.analyst.stable_ids import theme_centroids
 from pipeline.core.records import UNASSIGNED, Assignment, Category, Segment, Theme
-from pipeline.core.vectors import unit_rows
+from pipeline.core.vectors import unit_rows_times
 from pipeline.io.atomic import atomic_write_text, write_csv
 
 N_TYPICAL = 3
@@ -33,14 +33,14 @@ def build_codebook(
     categories: Sequence[Category] = (), quality: Mapping[int, Mapping[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """One codebook row per non-noise theme, in theme order (``CODEBOOK_COLUMNS``)."""
-    embeddings = unit_rows(embeddings, np.float64)
     quality = quality or {}
     coded = [t for t in themes if not t.noise and t.theme_id != UNASSIGNED]
     labels_by_id = {t.theme_id: t.label for t in coded}
     category_labels = {c.category_id: c.label for c in categories}
-    centroids = theme_centroids(assignments, embeddings, [t.theme_id for t in coded])
+    centroids = theme_centroids(assignments, embeddings, [t.theme_id for t in coded], unit_members=True)
     ids = list(centroids)
-    sims = embeddings @ np.array([centroids[i] for i in ids]).T if ids else np.zeros((len(segments), 0))
+    sims = (unit_rows_times(embeddings, np.array([centroids[i] for i in ids]).T) if ids
+            else np.zeros((len(segments), 0)))
     primary = np.array([a.theme_id for a in assignments])
     rows = []
     for theme in coded:

@@ -157,6 +157,10 @@ class EmbedConfig(_Section):
                             '"static" (static token embeddings distilled from it: the fast mode); "auto" = the fastest '
                             "backend whose quality is within noise of torch's, and the fast mode above "
                             "embed.fast_above segments (docs/benchmarks.md). Other models always run on torch.")
+    models_dir: Str = Field(
+        "models/encoders", min_length=1,
+        description="Where the ONNX export and the static embeddings derived from the packaged model are kept (made "
+                    "once, offline; rebuilt when damaged), relative to the working directory.")
     fast_above: Optional[Int] = Field(
         200_000, ge=1, description='With backend "auto": corpora with more segments than this use the fast mode '
                                    '("static"); unset = never.')

@@ -26,6 +26,7 @@ class EmbedderSpec:
     backend: str = "torch"
     device: str = "cpu"
     batch_size: int = 32
+    models_dir: str = "models/encoders"  # where the ONNX export and the static table are kept
 
     def build(self):
         return build_embedder(self)
@@ -47,7 +48,8 @@ def resolve_backend(embed_config, n_segments: int) -> str:
 
 def embedder_spec(embed_config, n_segments: int) -> EmbedderSpec:
     return EmbedderSpec(model=embed_config.model, backend=resolve_backend(embed_config, n_segments),
-                        device=embed_config.device, batch_size=embed_config.batch_size)
+                        device=embed_config.device, batch_size=embed_config.batch_size,
+                        models_dir=embed_config.models_dir)
 
 
 def build_embedder(spec: EmbedderSpec):
@@ -56,4 +58,21 @@ def build_embedder(spec: EmbedderSpec):
 
     if spec.backend == "torch":
         return get_embedder(spec.model, device=spec.device, batch_size=spec.batch_size)
+    if spec.backend in ("onnx", "onnx-int8"):
+        from pipeline.embed.onnx_backend import OnnxEmbedder
+
+        _needs("onnxruntime", "onnx")
+        return OnnxEmbedder(spec.models_dir, int8=spec.backend == "onnx-int8", batch_size=spec.batch_size)
+    if spec.backend == "static":
+        from pipeline.embed.static_backend import StaticEmbedder
+
+        return StaticEmbedder(spec.models_dir)
     raise ConfigError(f"embed.backend must be one of auto, {', '.join(BACKENDS)}, got {spec.backend!r}")
+
+
+def _needs(*modules: str) -> None:
+    import importlib.util
+
+    missing = [name for name in modules if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ConfigError(f"embed.backend needs {' and '.join(missing)} (pip install {' '.join(missing)})")
