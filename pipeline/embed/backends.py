@@ -9,6 +9,7 @@ of more than ``embed.fast_above`` segments. A model other than the packaged one 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from pipeline.core.errors import ConfigError
 
@@ -32,8 +33,18 @@ class EmbedderSpec:
         return build_embedder(self)
 
 
-def resolve_backend(embed_config, n_segments: int) -> str:
-    """The backend a run uses for ``n_segments`` segments under ``embed_config`` (the [embed] table)."""
+# the derived file each backend needs under embed.models_dir (torch needs none)
+DERIVED_FILES = {"onnx": "minilm-l6-v2/model-fp32.onnx", "onnx-int8": "minilm-l6-v2/model-int8.onnx",
+                 "static": "minilm-l6-v2/static.npz"}
+NEEDS = {"onnx": ("onnxruntime", "onnx"), "onnx-int8": ("onnxruntime", "onnx")}
+
+
+def resolve_backend(embed_config, n_segments: int, may_write: bool = True) -> str:
+    """The backend a run uses for ``n_segments`` segments under ``embed_config`` (the [embed] table).
+
+    "auto" never needs what is not there: without onnxruntime it falls back to torch, and a run that writes
+    nothing (``may_write=False``: a notebook run without output, model or cache folders) uses a derived backend
+    only when its file already exists under ``embed.models_dir``."""
     backend = embed_config.backend
     if embed_config.model != PACKAGED_MODEL:
         if backend not in ("auto", "torch"):
@@ -43,11 +54,17 @@ def resolve_backend(embed_config, n_segments: int) -> str:
     if backend != "auto":
         return backend
     fast_above = embed_config.fast_above
-    return FAST_BACKEND if fast_above is not None and n_segments > fast_above else AUTO_BACKEND
+    chosen = FAST_BACKEND if fast_above is not None and n_segments > fast_above else AUTO_BACKEND
+    if _missing(*NEEDS.get(chosen, ())):
+        return "torch"
+    derived = DERIVED_FILES.get(chosen)
+    if derived and not may_write and not (Path(embed_config.models_dir) / derived).is_file():
+        return "torch"
+    return chosen
 
 
-def embedder_spec(embed_config, n_segments: int) -> EmbedderSpec:
-    return EmbedderSpec(model=embed_config.model, backend=resolve_backend(embed_config, n_segments),
+def embedder_spec(embed_config, n_segments: int, may_write: bool = True) -> EmbedderSpec:
+    return EmbedderSpec(model=embed_config.model, backend=resolve_backend(embed_config, n_segments, may_write),
                         device=embed_config.device, batch_size=embed_config.batch_size,
                         models_dir=embed_config.models_dir)
 
@@ -70,9 +87,13 @@ def build_embedder(spec: EmbedderSpec):
     raise ConfigError(f"embed.backend must be one of auto, {', '.join(BACKENDS)}, got {spec.backend!r}")
 
 
-def _needs(*modules: str) -> None:
+def _missing(*modules: str) -> list[str]:
     import importlib.util
 
-    missing = [name for name in modules if importlib.util.find_spec(name) is None]
+    return [name for name in modules if importlib.util.find_spec(name) is None]
+
+
+def _needs(*modules: str) -> None:
+    missing = _missing(*modules)
     if missing:
         raise ConfigError(f"embed.backend needs {' and '.join(missing)} (pip install {' '.join(missing)})")

@@ -26,7 +26,8 @@ CHUNKS_PER_TASK = 8  # cache shards per engine task (4,096 texts at the default 
 
 def embed_stage(ctx: RunContext, clean: Cleaned) -> Embedded:
     texts = [segment.clean_text for segment in clean.segments]
-    spec = embedder_spec(ctx.config.embed, len(texts))
+    writes = any(folder is not None for folder in (ctx.out_dir, ctx.model_dir, ctx.cache_dir))
+    spec = embedder_spec(ctx.config.embed, len(texts), may_write=writes)
     embedder = spec.build()
     track = ctx.track
     progress = (lambda done, total: track("embedding", done, total)) if track else None

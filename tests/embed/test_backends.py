@@ -187,3 +187,15 @@ def test_static_backend_distilled_offline_relates_paraphrases(real):
     a, b, c = embedder.encode(["not enough staff on the ward", "the ward is short of nurses and staff",
                                "the car park charges are too high"])
     assert a @ b > a @ c
+
+
+def test_auto_writes_nothing_in_a_run_that_writes_nothing(tmp_path, monkeypatch):
+    import pipeline.embed.backends as backends
+
+    monkeypatch.setattr(backends, "AUTO_BACKEND", "static")
+    config = _embed(models_dir=str(tmp_path))
+    assert resolve_backend(config, 10, may_write=True) == "static"
+    assert resolve_backend(config, 10, may_write=False) == "torch"  # the static table is not there to use
+    (tmp_path / "minilm-l6-v2").mkdir()
+    (tmp_path / "minilm-l6-v2" / "static.npz").write_bytes(b"made by an earlier run")
+    assert resolve_backend(config, 10, may_write=False) == "static"
