@@ -47,3 +47,24 @@ def test_the_model_is_described_to_workers_and_loaded_once_per_process():
     spec = EmbedderSpec(model="fake-hash.v1")
     assert len(pickle.dumps(spec)) < 500  # what a task carries: the description, never the model
     assert worker_embedder(spec) is worker_embedder(spec)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["torch", "onnx"])
+def test_dask_workers_encode_the_real_model_as_a_local_run_does(tmp_path, backend):
+    """Worker processes (one thread each, as dask sets them) compute the local process's vectors, bit for bit."""
+    import numpy as np
+
+    from pipeline.embed import EmbeddingCache
+    from pipeline.embed.backends import EmbedderSpec
+    from pipeline.embed.remote import PrecomputedEmbedder, encode_on_engine
+
+    pytest.importorskip("onnxruntime")
+    texts = [line for line in (ROOT / "corpus" / "survey.csv").read_text(encoding="utf-8").splitlines()[1:80]]
+    spec = EmbedderSpec("minilm-local.v1", backend=backend, models_dir=str(tmp_path / "encoders"))
+    local, _ = EmbeddingCache(tmp_path / "local", shard_size=16).embed(texts, spec.build())
+    with dask_engine.DaskEngine(workers=2, processes=True) as engine:
+        vectors = encode_on_engine(engine, spec, list(dict.fromkeys(texts)), 16, 2)
+    remote, _ = EmbeddingCache(tmp_path / "remote", shard_size=16).embed(
+        texts, PrecomputedEmbedder(spec.build(), vectors))
+    np.testing.assert_array_equal(remote, local)

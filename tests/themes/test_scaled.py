@@ -92,3 +92,27 @@ def test_sampled_fit_agrees_with_the_full_fit(full_and_sampled):
     agreement = np.mean([a[0] == b[0] for a, b in zip(full.segment_categories_, sampled.segment_categories)])
     assert agreement >= 0.9
     assert adjusted_rand_score(truth, sampled_themes) >= 0.6  # and it still finds the written topics
+
+
+def test_sampled_fit_is_saved_and_reused_with_the_same_assignments(tmp_path):
+    import yaml
+
+    from pipeline import runner
+    from pipeline.core.config import load_config
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    texts, _ = _corpus()
+    (corpus / "answers.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
+    (corpus / "categories.yaml").write_text(yaml.safe_dump({"categories": [
+        {"id": c.category_id, "label": c.label} for c in CATEGORIES]}), encoding="utf-8")
+    config = load_config(None, {"embed.model": "fake-hash.v1", "themes.n_seeds": 3, "scale.fit_above": 200,
+                                "scale.fit_sample": 150, "scale.batch_rows": 50})
+    first = runner.run(corpus, config, None, until="themes", model_dir=tmp_path / "models")
+    second = runner.run(corpus, config, None, until="themes", model_dir=tmp_path / "models")
+    assert first.theme_method["sampled"]["sample"] == 150 and not first.theme_model_reused
+    assert second.theme_model_reused
+    assert second.assignments == first.assignments and second.segment_categories == first.segment_categories
+    assert [t.size for t in second.themes] == [t.size for t in first.themes]
+    bigger = config.model_copy(update={"scale": config.scale.model_copy(update={"fit_sample": 180})})
+    assert not runner.run(corpus, bigger, None, until="themes", model_dir=tmp_path / "models").theme_model_reused
