@@ -113,7 +113,7 @@ def execute(ctx: RunContext, stages: tuple[Stage, ...], outputs: dict[str, Any] 
 def run(corpus_dir: str | Path, config: Config, out_dir: str | Path | None = None, *, until: str = "report",
         model_dir: str | Path | None = None, cache_dir: str | Path | None = None, labels: Any = None,
         force_refit: bool = False, reuse_only: bool = False, say: Say | None = None,
-        track: Track | None = None, same_corpus: bool = False) -> RunResult:
+        track: Track | None = None, same_corpus: bool = False, engine: Any = None) -> RunResult:
     """Run the stages up to the checkpoint ``until`` (ingest, embed, themes or report) over a corpus folder.
 
     Outputs go to ``out_dir`` (written into a staging folder and swapped in when complete, see
@@ -123,17 +123,33 @@ def run(corpus_dir: str | Path, config: Config, out_dir: str | Path | None = Non
     theme fit is reused when it was fitted on exactly what it depends on; ``force_refit`` fits anyway;
     ``reuse_only`` never fits (an error when the saved fit is not current). ``same_corpus``: an ``out_dir``
     holding another corpus folder's outputs is an error (the default out_dir is named after the corpus folder
-    alone, so two corpora called "survey" would share it).
+    alone, so two corpora called "survey" would share it). ``engine`` (``pipeline.compute``) runs the partitioned
+    work; default: the one ``[scale]`` asks for, started for this run and closed after it.
     """
     if until not in CHECKPOINTS:
         raise ValueError(f"until must be one of {', '.join(CHECKPOINTS)}")
     out = Path(out_dir) if out_dir is not None else None
     if cache_dir is None and out is not None:
         cache_dir = config.embed.cache_dir
+    own_engine = engine is None
+    if own_engine:
+        from pipeline.compute import engine_for
+
+        engine = engine_for(config.scale)
     ctx = RunContext(config=config, corpus_dir=Path(corpus_dir), out_dir=out,
                      model_dir=Path(model_dir) if model_dir is not None else None,
                      cache_dir=Path(cache_dir) if cache_dir is not None else None, labels=labels,
-                     force_refit=force_refit, reuse_only=reuse_only, say=say or (lambda message: None), track=track)
+                     force_refit=force_refit, reuse_only=reuse_only, say=say or (lambda message: None), track=track,
+                     engine=engine)
+    try:
+        return _run(ctx, out, until, same_corpus)
+    finally:
+        if own_engine:
+            engine.close()
+
+
+def _run(ctx: RunContext, out: Path | None, until: str, same_corpus: bool) -> RunResult:
+    config = ctx.config
     stages = stages_until(CHECKPOINTS[until])
     models = ctx.model_dir if any(stage.name == "themes" for stage in stages) else None  # only a fit touches it
     if out is None:

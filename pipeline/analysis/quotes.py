@@ -90,6 +90,17 @@ def mmr_order(candidates: list[int], centrality: np.ndarray, vectors: np.ndarray
     return added
 
 
+class _ThemeRows:
+    """A theme's rows of the embedding matrix as float64 unit vectors, indexed by their row in the whole matrix."""
+
+    def __init__(self, rows: list[int], embeddings: np.ndarray):
+        self.unit = unit_rows(np.asarray(embeddings[rows]), np.float64)
+        self._position = {row: i for i, row in enumerate(rows)}
+
+    def __getitem__(self, rows: list[int]) -> np.ndarray:
+        return self.unit[[self._position[row] for row in rows]]
+
+
 def _spans(rows: list[int], segments: Sequence[Segment], texts: Mapping[str, str], config: QuotesConfig
            ) -> dict[int, str]:
     """row -> the text to quote (whole sentences of its answer), for the quotable rows."""
@@ -108,11 +119,12 @@ def _spans(rows: list[int], segments: Sequence[Segment], texts: Mapping[str, str
 
 
 def theme_quotes(theme: Theme, rows: list[int], segments: Sequence[Segment], assignments: Sequence[Assignment],
-                 vectors: np.ndarray, inputs: QuoteInputs, config: QuotesConfig, n: int) -> list[Quote]:
+                 embeddings: np.ndarray, inputs: QuoteInputs, config: QuotesConfig, n: int) -> list[Quote]:
     """The quotes of one theme: ``n`` unflagged ones, and the flagged ones that ranked among them."""
-    centroid = unit_rows(vectors[rows].mean(axis=0))
+    vectors = _ThemeRows(rows, embeddings)  # this theme's unit rows only, never a copy of the whole matrix
+    centroid = unit_rows(vectors.unit.mean(axis=0))
     centrality = np.zeros(len(segments))
-    centrality[rows] = vectors[rows] @ centroid
+    centrality[rows] = vectors.unit @ centroid
     confident, score = confident_rows(rows, theme, assignments, inputs, config.confident_share)
     texts = _spans(sorted(confident, key=lambda r: -centrality[r])[:MAX_POOL_PER_SLOT * n], segments,
                    {a.answer_id: a.text for a in inputs.answers}, config)
@@ -151,7 +163,6 @@ def select_quotes(themes: Sequence[Theme], assignments: Sequence[Assignment], se
     inputs = inputs or QuoteInputs()
     if not inputs.answers:
         inputs = QuoteInputs(answers, inputs.identifier, inputs.segment_scores, inputs.standing, inputs.attributes)
-    vectors = unit_rows(embeddings, np.float64) if len(embeddings) else np.zeros((0, 1))
     rows_by_theme: dict[int, list[int]] = {}
     for row, assignment in enumerate(assignments):
         rows_by_theme.setdefault(assignment.theme_id, []).append(row)
@@ -160,7 +171,7 @@ def select_quotes(themes: Sequence[Theme], assignments: Sequence[Assignment], se
         rows = rows_by_theme.get(theme.theme_id, [])
         if theme.theme_id == UNASSIGNED or theme.noise or not rows or (only is not None and theme.theme_id != only):
             continue
-        quotes += theme_quotes(theme, rows, segments, assignments, vectors, inputs, config, n or config.per_theme)
+        quotes += theme_quotes(theme, rows, segments, assignments, embeddings, inputs, config, n or config.per_theme)
     return quotes
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from pipeline.analyst.stable_ids import theme_centroids
 from pipeline.core.records import UNASSIGNED, Assignment, Category, Segment, Theme
 from pipeline.core.safe_text import markdown_inline
-from pipeline.core.vectors import unit_rows
+from pipeline.core.vectors import unit_rows_times
 from pipeline.io.atomic import atomic_write_text, write_csv
 
 N_TYPICAL = 3
@@ -40,16 +40,16 @@ def build_codebook(  # long: one row per theme, code rows then the noise themes
     flags: Sequence[Sequence[str]] = (), merges: Mapping[int, Sequence[int]] | None = None,
 ) -> list[dict[str, Any]]:
     """One codebook row per theme in theme order (``CODEBOOK_COLUMNS``), the noise themes last."""
-    embeddings = unit_rows(embeddings, np.float64)
     quality, merges = quality or {}, merges or {}
     flagged = np.array([bool(f) for f in flags], dtype=bool) if len(flags) == len(segments) else \
         np.zeros(len(segments), dtype=bool)
     coded = [t for t in themes if not t.noise and t.theme_id != UNASSIGNED]
     labels_by_id = {t.theme_id: t.label for t in coded}
     category_labels = {c.category_id: c.label for c in categories}
-    centroids = theme_centroids(assignments, embeddings, [t.theme_id for t in coded])
+    centroids = theme_centroids(assignments, embeddings, [t.theme_id for t in coded], unit_members=True)
     ids = list(centroids)
-    sims = embeddings @ np.array([centroids[i] for i in ids]).T if ids else np.zeros((len(segments), 0))
+    sims = (unit_rows_times(embeddings, np.array([centroids[i] for i in ids]).T) if ids
+            else np.zeros((len(segments), 0)))
     primary = np.array([a.theme_id for a in assignments])
     rows = []
     for theme in coded:

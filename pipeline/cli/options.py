@@ -105,8 +105,9 @@ def say() -> Callable[[str], None]:
     return lambda message: err.print(one_line(message), style="dim", markup=False, highlight=False)
 
 
-def load(corpus_dir: Path):
-    """The config for ``corpus_dir``: --config, else CORPUS_DIR/pipeline.toml, then --seed."""
+def load(corpus_dir: Path, overrides: dict | None = None):
+    """The config for ``corpus_dir``: --config, else CORPUS_DIR/pipeline.toml, then --seed and the command's own
+    ``overrides`` (dotted keys; None = not given)."""
     from pipeline.core.config import load_config
 
     options = current()
@@ -114,4 +115,4 @@ def load(corpus_dir: Path):
         raise PipelineError("corpus folder not found", file=str(corpus_dir))
     if options.config and not options.config.is_file():
         raise PipelineError("config file not found", file=str(options.config))
-    return load_config(options.config or corpus_dir / "pipeline.toml", {"seed": options.seed})
+    return load_config(options.config or corpus_dir / "pipeline.toml", {"seed": options.seed, **(overrides or {})})

@@ -90,8 +90,9 @@ def print_quotes(run_dir: Path, theme: str, n: int, include_flagged: bool, out_c
         line = " · ".join(one_line(part) for part in (row.get("category_rating", ""), row.get("attributes", ""))
                           if part)
         # the answer keeps its line breaks, nothing else a terminal would act on
-        out_console.print(f"\n\u201c{terminal_text(row['text'])}\u201d\n  - respondent {one_line(row['respondent_id'])}, "
-                          f"{one_line(row['source'])}" + (f" · {line}" if line else "") + flag,
+        out_console.print(f"\n\u201c{terminal_text(row['text'])}\u201d\n"
+                          f"  - respondent {one_line(row['respondent_id'])}, {one_line(row['source'])}"
+                          + (f" · {line}" if line else "") + flag,
                           markup=False, highlight=False, soft_wrap=True)
     printable = sum(r["flagged"] != "True" for r in rows)
     if printable < n:

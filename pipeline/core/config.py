@@ -20,9 +20,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
 
 from pipeline.core.errors import ConfigError
+from pipeline.core.section import ConfigSection as _Section
 from pipeline.core.fields import (  # noqa: F401 -- the value types are also for the estimators' own parameters
     SEED_MAX, Accepts, Bool, Float, Int, Seed, Share, Similarity, Str, StrList, as_list, config_error, describe,
     field_spec, section_model,
@@ -33,53 +34,6 @@ from pipeline.core.validators import (
 )
 
 # ---------------------------------------------------------------- sections
-
-class _Section(BaseModel):
-    """A config table: strict, closed (unknown keys are errors), validated on construction and assignment.
-
-    Building one with a bad value raises :class:`ConfigError` (never a pydantic ``ValidationError``), naming the
-    dotted key; ``section`` is the table's name in pipeline.toml. (Pydantic calls a custom ``__init__`` for a
-    nested table too, so a bad ``[themes]`` value surfaces as the ConfigError of ``ThemesConfig.__init__``.)
-    """
-
-    model_config = ConfigDict(extra="forbid", strict=True, validate_assignment=True, allow_inf_nan=False)
-    section: ClassVar[str] = ""
-
-    def __init__(self, /, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise config_error(exc, type(self)) from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        before = dict(self.__dict__)
-        try:
-            super().__setattr__(name, value)
-        except ValidationError as exc:
-            self.__dict__.update(before)  # a rule across fields fails after the field was set: undo it
-            raise config_error(exc, type(self)) from None
-
-    @classmethod
-    def ensure(cls, value: Any = None) -> Any:
-        """``value`` (an instance, a mapping, or None for the defaults) validated afresh as this section.
-
-        An instance is re-checked from its dump, so one changed in place (a list appended to) or built with
-        ``model_construct`` cannot slip through.
-        """
-        data = value.model_dump(warnings=False) if isinstance(value, BaseModel) else dict(value or {})
-        try:
-            return cls.model_validate(data)
-        except ValidationError as exc:
-            raise config_error(exc, cls) from None
-
-    @classmethod
-    def check_rules(cls, values: Mapping[str, Any]) -> None:
-        """Rules across fields: raise ``ValueError`` with the whole message. Per-field rules live on the fields."""
-
-    @model_validator(mode="after")
-    def _cross_field_rules(self) -> Any:
-        type(self).check_rules({name: getattr(self, name) for name in type(self).model_fields})
-        return self
 
 
 class IngestConfig(_Section):
@@ -156,6 +110,19 @@ class EmbedConfig(_Section):
         "outputs/.cache/embeddings", min_length=1,
         description="Content-addressed embedding cache, relative to the working directory.")
     device: Str = Field("cpu", min_length=1, description='Torch device for the embedding model ("cpu", "cuda", ...).')
+    backend: Literal["auto", "torch", "onnx", "onnx-int8", "static"] = Field(
+        "auto", description='How the packaged model (minilm-local.v1) is run: "torch" (sentence-transformers), "onnx" '
+                            '(exported once to models/encoders/, onnxruntime), "onnx-int8" (that export, int8 weights), '
+                            '"static" (static token embeddings distilled from it: the fast mode); "auto" = the fastest '
+                            "backend whose quality is within noise of torch's, and the fast mode above "
+                            "embed.fast_above segments (docs/benchmarks.md). Other models always run on torch.")
+    models_dir: Str = Field(
+        "models/encoders", min_length=1,
+        description="Where the ONNX export and the static embeddings derived from the packaged model are kept (made "
+                    "once, offline; rebuilt when damaged), relative to the working directory.")
+    fast_above: Optional[Int] = Field(
+        200_000, ge=1, description='With backend "auto": corpora with more segments than this use the fast mode '
+                                   '("static"); unset = never.')
 
 
 class ThemesConfig(_Section):
@@ -308,6 +275,31 @@ class ReportConfig(_Section):
                               "carried into the outputs but not tabulated against the themes.")
 
 
+class ScaleConfig(_Section):
+    section: ClassVar[str] = "scale"
+
+    fit_above: Int = Field(
+        50_000, ge=1, description="Corpora with more segments than this fit their themes on a stratified sample of "
+                                  "scale.fit_sample segments; the rest join their nearest theme and get the coder's "
+                                  "category, in batches.")
+    fit_sample: Int = Field(
+        30_000, ge=100, description="Segments the themes are fitted on above scale.fit_above (all of them when the "
+                                    "corpus has fewer).")
+    batch_rows: Int = Field(
+        20_000, ge=10, description="Segments per batch when assigning those outside the fit sample, and per "
+                                    "partition of the dask engine.")
+    memmap_above: Int = Field(
+        200_000, ge=1, description="Embedding matrices of more segments than this are kept in a memory-mapped .npy "
+                                   "file beside the embedding cache instead of in memory.")
+    engine: Literal["local", "dask"] = Field(
+        "local", description='"local": every stage in this process; "dask": embedding and assignment in partitions on '
+                             'dask workers (pip install "pipeline[dask]").')
+    scheduler: Optional[Str] = Field(
+        None, min_length=1, description='The dask scheduler to use (e.g. "tcp://10.0.0.5:8786"); unset = a '
+                                        "LocalCluster on this machine.")
+    workers: Int = Field(2, ge=1, description="Worker processes of the LocalCluster (one thread each).")
+
+
 class ValidateConfig(_Section):
     section: ClassVar[str] = "validate"
 
@@ -348,6 +340,8 @@ with warnings.catch_warnings():
             default_factory=MappingConfig, description="Mapping themes to categories, and the rating crosstabs.")
         quotes: QuotesConfig = Field(default_factory=QuotesConfig, description="Choosing quotes.")
         report: ReportConfig = Field(default_factory=ReportConfig, description="The report.")
+        scale: ScaleConfig = Field(
+            default_factory=ScaleConfig, description="Large corpora: sampled theme fits, memory, the dask engine.")
         validate: ValidateConfig = Field(default_factory=ValidateConfig, description="Analyst validation.")
 
         def to_dict(self) -> dict[str, Any]:
@@ -356,7 +350,7 @@ with warnings.catch_warnings():
 
 
 SECTIONS: tuple[type[_Section], ...] = (IngestConfig, CleanConfig, EmbedConfig, ThemesConfig, MappingConfig,
-                                        QuotesConfig, ReportConfig, ValidateConfig)
+                                        QuotesConfig, ReportConfig, ScaleConfig, ValidateConfig)
 
 
 # ---------------------------------------------------------------- loading

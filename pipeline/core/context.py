@@ -31,6 +31,7 @@ class RunContext:
     labels: Any = None  # an analyst's labels (LabelsFile) given directly instead of corpus_dir/labels_file
     force_refit: bool = False  # fit the themes even when the saved fit is current
     reuse_only: bool = False  # never fit: the saved fit must be current (`pipeline report`)
+    engine: Any = field(default=None, repr=False)  # pipeline.compute engine for partitioned work; None = local
     say: Say = field(default=_quiet, repr=False)
     track: Track | None = field(default=None, repr=False)
 

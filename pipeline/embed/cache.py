@@ -78,16 +78,30 @@ class EmbeddingCache:
             index.update(zip(keys, vectors))
         return index
 
+    def _index(self, embedder: Embedder) -> tuple[Path, dict[str, np.ndarray]]:
+        model_dir = self._model_dir(cache_name(embedder))
+        model_dir.mkdir(parents=True, exist_ok=True)
+        if model_dir not in self._indexes:
+            self._indexes[model_dir] = self._load_index(model_dir)
+        return model_dir, self._indexes[model_dir]
+
+    def missing(self, texts: Sequence[str], embedder: Embedder) -> list[str]:
+        """The distinct ``texts`` not in the cache yet, in the order ``embed`` would encode them."""
+        _, index = self._index(embedder)
+        name = cache_name(embedder)
+        pending: dict[str, str] = {}
+        for text in texts:
+            key = content_key(name, text)
+            if key not in index and key not in pending:
+                pending[key] = text
+        return list(pending.values())
+
     def embed(self, texts: Sequence[str], embedder: Embedder,
               progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, CacheStats]:
         """Embeddings for ``texts`` (rows aligned), reading cached rows and encoding only the rest.
 
         ``progress(done, total)`` is called after each encoded shard (total = texts not in the cache)."""
-        model_dir = self._model_dir(cache_name(embedder))
-        model_dir.mkdir(parents=True, exist_ok=True)
-        if model_dir not in self._indexes:
-            self._indexes[model_dir] = self._load_index(model_dir)
-        index = self._indexes[model_dir]
+        model_dir, index = self._index(embedder)
         keys = [content_key(cache_name(embedder), text) for text in texts]
         missing: dict[str, str] = {}
         for key, text in zip(keys, texts):

@@ -120,9 +120,15 @@ class RunDirectory:
         """Names (relative, posix) of the visible files this run wrote."""
         return list(self._written) if self._written else _visible_files(self.path)
 
+    def _moved_with_outputs(self, previous: dict[str, Any]) -> bool:
+        """True when the project was moved or copied whole (corpus and outputs together): the corpus recorded
+        relative to the output folder is this run's corpus, so the outputs are its own."""
+        relative = previous.get("corpus_from_out")
+        return bool(relative) and (self.out_dir / relative).resolve() == Path(self.corpus)
+
     def _check_corpus(self, previous: dict[str, Any] | None) -> None:
         other = (previous or {}).get("corpus")
-        if self.corpus and other and other != self.corpus:
+        if self.corpus and other and other != self.corpus and not self._moved_with_outputs(previous):
             message = (f"this folder holds the outputs of another corpus folder with the same name ({other}); "
                        "pass --out to write this corpus's outputs elsewhere")
             if self.same_corpus:
@@ -152,7 +158,9 @@ class RunDirectory:
             pass
 
     def _write_status(self, folder: Path, fields: dict[str, Any]) -> None:
-        self.status_ = {"run_id": self.run_id, **fields, **({"corpus": self.corpus} if self.corpus else {})}
+        where = {"corpus": self.corpus, "corpus_from_out": os.path.relpath(self.corpus, self.out_dir.resolve())} \
+            if self.corpus else {}
+        self.status_ = {"run_id": self.run_id, **fields, **where}
         write_json(folder / RUN_STATUS_FILE, self.status_)
 
     def _abandon(self) -> None:

@@ -163,3 +163,19 @@ def test_stale_lock_of_a_killed_run_is_recovered(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert f"a previous run did not finish (pid {dead.pid} on h" in result.output
     assert sorted(p.name for p in (tmp_path / "outputs").iterdir()) == [".cache", ".corpus.lock", "corpus"]
+
+
+@pytest.mark.parametrize("how", ["moved", "copied"])
+def test_a_project_moved_or_copied_whole_keeps_its_outputs(tmp_path, monkeypatch, how):
+    """Corpus and outputs moved (or copied) together are still one project: no same-name error, while two
+    different corpus folders of one name still get it (case 17 above)."""
+    import shutil
+
+    _corpus(tmp_path / "old" / "corpus")
+    monkeypatch.chdir(tmp_path / "old")
+    assert CliRunner().invoke(app, ["ingest", "corpus"]).exit_code == 0
+    (shutil.move if how == "moved" else shutil.copytree)(tmp_path / "old", tmp_path / "new")
+    monkeypatch.chdir(tmp_path / "new")
+    result = CliRunner().invoke(app, ["ingest", "corpus"])
+    assert result.exit_code == 0, result.output
+    assert "another corpus folder" not in result.output

@@ -64,7 +64,7 @@ def test_config_sample_pipeline_toml_loads_with_its_three_changes():
 def test_config_to_dict_keeps_the_manifest_layout():
     data = Config().to_dict()
     assert list(data) == ["seed", "categories_file", "labels_file", "ingest", "clean", "embed", "themes", "mapping",
-                          "quotes", "report", "validate"]
+                          "quotes", "report", "scale", "validate"]
     assert list(data["themes"]) == [
         "cluster_model", "n_themes", "min_themes", "max_themes", "n_seeds", "unstable_below", "min_segments",
         "zeroshot", "zeroshot_min_similarity", "category_themes", "confident_never_emergent", "off_list_elevation",
