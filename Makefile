@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# One pip command so the CPU torch pin constrains everything else.
-	$(BIN)/python -m pip install --quiet -e ".[test]" "torch==2.13.0"
+	$(BIN)/python -m pip install --quiet -e ".[test,dask]" "torch==2.13.0"
 	touch $(STAMP)
 
 install: $(STAMP)

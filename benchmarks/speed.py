@@ -39,6 +39,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 REPO = Path(__file__).resolve().parents[1]
 SPEED_CATEGORIES_FROM = "nhs-fft-phase1"
+# derived encoder files (ONNX export, static table) are made once per machine, not per run: kept here
+ENCODERS_DIR = str(REPO / "models" / "encoders")
 
 
 # ---------------------------------------------------------------- memory
@@ -147,8 +149,10 @@ def worker_ours(texts: list[str], work: Path, phase: str) -> dict[str, Any]:
     from pipeline.core.config import load_config
 
     corpus = work / "corpus"
-    config = load_config(None, {"embed.cache_dir": str(work / "cache"), "ingest.text_column": "text",
-                                "ingest.id_column": "id"})
+    overrides = json.loads(os.environ.get("SPEED_OVERRIDES", "{}"))
+    variant = os.environ.get("SPEED_VARIANT", "")  # another backend or engine: its own cache, outputs and fit
+    config = load_config(None, {"embed.cache_dir": str(work / f"cache{variant}"), "ingest.text_column": "text",
+                                "ingest.id_column": "id", "embed.models_dir": ENCODERS_DIR, **overrides})
     clock.mark("setup")
 
     def say(message: str) -> None:
@@ -156,7 +160,7 @@ def worker_ours(texts: list[str], work: Path, phase: str) -> dict[str, Any]:
             clock.mark(message[:-4])
 
     try:
-        result = runner.run(corpus, config, work / "out", model_dir=work / "models", say=say)
+        result = runner.run(corpus, config, work / f"out{variant}", model_dir=work / f"models{variant}", say=say)
     except Exception as exc:  # noqa: BLE001 -- keep the stages that finished; the report names the failing one
         failed_in = clock._name
         clock.mark(None)
@@ -164,7 +168,8 @@ def worker_ours(texts: list[str], work: Path, phase: str) -> dict[str, Any]:
                 "stage_error": _one_line(exc)}
     clock.mark(None)
     return {"seconds": clock.seconds, "peak_mb": clock.peak_mb, "runner_timings": dict(result.timings),
-            "n_segments": len(result.segments), "n_themes": len(result.themes),
+            "n_segments": len(result.segments), "n_themes": len(result.themes), "overrides": overrides,
+            "backend": getattr(result.embedder, "name", None), "sampled": result.theme_method.get("sampled"),
             "cache_hits": result.cache_hits, "cache_misses": result.cache_misses,
             "theme_model_reused": getattr(result, "theme_model_reused", None)}
 
@@ -202,17 +207,41 @@ def worker_bertopic(texts: list[str], work: Path, phase: str) -> dict[str, Any]:
             "unassigned_share": float(np.mean(np.asarray(topics) == -1))}
 
 
+def worker_encode(texts: list[str], work: Path, phase: str) -> dict[str, Any]:
+    """One backend (``phase``) of the product's embedder alone: derived files checked (made if missing, timed as
+    ``artifact``), first call (session and tokenizer load), then every text encoded in shards of 512 as the
+    embedding cache asks for them."""
+    clock = StageClock()
+    clock.mark("import")
+    from pipeline.embed.backends import EmbedderSpec
+
+    embedder = EmbedderSpec("minilm-local.v1", backend=phase, models_dir=ENCODERS_DIR).build()
+    clock.mark("artifact")
+    getattr(embedder, "path", None)
+    clock.mark("model_load")
+    embedder.encode(texts[:1])
+    clock.mark("encode")
+    for start in range(0, len(texts), 512):
+        embedder.encode(texts[start:start + 512])
+    clock.mark(None)
+    return {"seconds": clock.seconds, "peak_mb": clock.peak_mb, "embedder": embedder.name,
+            "notes": getattr(embedder, "notes", {})}
+
+
 WORKERS: dict[str, Callable[[list[str], Path, str], dict[str, Any]]] = {
-    "raw": worker_raw, "ours": worker_ours, "bertopic": worker_bertopic}
+    "raw": worker_raw, "ours": worker_ours, "bertopic": worker_bertopic, "encode": worker_encode}
 
 
-def run_worker(tool: str, phase: str, texts_file: Path, work: Path, timeout: float) -> dict[str, Any]:
+def run_worker(tool: str, phase: str, texts_file: Path, work: Path, timeout: float,
+               overrides: dict[str, Any] | None = None, variant: str = "") -> dict[str, Any]:
     command = [sys.executable, "-m", "benchmarks.speed", "--worker", tool, "--phase", phase,
                "--texts", str(texts_file), "--work-dir", str(work)]
     started = time.perf_counter()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+           "SPEED_OVERRIDES": json.dumps(overrides or {}), "SPEED_VARIANT": variant}
     try:
         done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False,
-                              env={**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"})
+                              env=env)
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:.0f} s", "process_seconds": time.perf_counter() - started}
     elapsed = time.perf_counter() - started
@@ -246,6 +275,14 @@ def summarise(size: int, runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
         figures[f"{tool}_cold_over_raw"] = cold_total / raw if cold_total and raw else None
         figures[f"{tool}_cached_share"] = cached_total / cold_total if cold_total and cached_total else None
         figures[f"{tool}_peak_mb"] = max(cold.get("peak_mb", {}).values(), default=None)
+    for key, run in runs.items():  # each backend's encode alone, against the raw sentence-transformers encode
+        if key.startswith("encode-") and "seconds" in run:
+            figures[f"{key}_s"] = run["seconds"].get("encode")
+            figures[f"{key}_over_raw"] = run["seconds"]["encode"] / raw if raw else None
+    dask = _total(runs.get("dask-cold", {}))
+    figures["dask_cold_s"] = dask
+    figures["dask_over_local"] = dask / figures["ours_cold_s"] if dask and figures["ours_cold_s"] else None
+    figures["dask_cached_share"] = (_total(runs.get("dask-cached", {})) or 0) / dask if dask else None
     return figures
 
 
@@ -273,6 +310,21 @@ def markdown(results: dict[str, Any]) -> str:
         s = size_result["summary"]
         lines.append(f"| {s['size']:,} | {_fmt(s['ours_cold_over_raw'], 'x')} | {_fmt(s['ours_cached_share'], '%')} | "
                      f"{_fmt(s['bertopic_cold_over_raw'], 'x')} | {_fmt(s['bertopic_cached_share'], '%')} |")
+    encoders = [(s["size"], k[len("encode-"):-len("_over_raw")], v) for s in
+                (r["summary"] for r in results["sizes"]) for k, v in s.items()
+                if k.startswith("encode-") and k.endswith("_over_raw")]
+    if encoders:
+        lines += ["", "| size | backend | encode s | raw encode / backend encode (speed-up) |", "|---:|---|---:|---:|"]
+        for size, backend, ratio in encoders:
+            seconds = next(r["summary"] for r in results["sizes"] if r["size"] == size)[f"encode-{backend}_s"]
+            lines.append(f"| {size:,} | {backend} | {seconds:.1f} | {1 / ratio:.2f}x |" if ratio else
+                         f"| {size:,} | {backend} | – | – |")
+    dask_rows = [r["summary"] for r in results["sizes"] if r["summary"].get("dask_cold_s")]
+    if dask_rows:
+        lines += ["", "| size | local cold s | dask LocalCluster cold s | dask / local | dask cached / dask cold |",
+                  "|---:|---:|---:|---:|---:|"]
+        lines += [f"| {s['size']:,} | {_num(s['ours_cold_s'])} | {_num(s['dask_cold_s'])} | "
+                  f"{_fmt(s['dask_over_local'], 'x')} | {_fmt(s['dask_cached_share'], '%')} |" for s in dask_rows]
     return "\n".join(lines)
 
 
@@ -286,6 +338,33 @@ def _fmt(value: float | None, kind: str) -> str:
     return f"{value:.0%}" if kind == "%" else f"{value:.2f}x"
 
 
+def _sizes(text: str) -> list[int]:
+    return [int(s) for s in text.split(",") if s.strip()]
+
+
+def plan_runs(size: int, args) -> list[tuple[str, str, str, dict[str, Any], str]]:
+    """(key, worker, phase, config overrides, variant) of every run at ``size``, in order; ``--runs`` picks keys."""
+    import tomllib
+
+    overrides = {"embed.backend": args.backend}
+    for item in args.override:
+        key, _, value = item.partition("=")
+        overrides[key.strip()] = tomllib.loads(f"v = {value.strip()}")["v"]
+    plan = [("raw", "raw", "cold", {}, ""), ("ours-cold", "ours", "cold", overrides, ""),
+            ("ours-cached", "ours", "cached", overrides, "")]
+    if size in _sizes(args.bertopic_sizes):
+        plan += [("bertopic-cold", "bertopic", "cold", {}, ""), ("bertopic-cached", "bertopic", "cached", {}, "")]
+    if size in _sizes(args.encoder_sizes):
+        plan += [(f"encode-{b}", "encode", b, {}, "") for b in args.encoders.split(",") if b.strip()]
+    if size in _sizes(args.dask_sizes):
+        dask = {**overrides, "scale.engine": "dask"}
+        plan += [("dask-cold", "ours", "cold", dask, "-dask"), ("dask-cached", "ours", "cached", dask, "-dask")]
+    if args.runs:  # a chosen subset, in the order given (e.g. the must-have run first at 100k)
+        by_key = {step[0]: step for step in plan}
+        plan = [by_key[key.strip()] for key in args.runs.split(",") if key.strip() in by_key]
+    return plan
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated segment counts")
@@ -296,7 +375,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=5400, help="seconds per subprocess")
     parser.add_argument("--results", default=str(REPO / "benchmarks" / "results" / "speed.json"))
     parser.add_argument("--worker", choices=list(WORKERS), help=argparse.SUPPRESS)
-    parser.add_argument("--phase", choices=["cold", "cached"], default="cold", help=argparse.SUPPRESS)
+    parser.add_argument("--backend", default="auto", help="embed.backend of the ours runs (default auto)")
+    parser.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
+                        help="a config override of the ours runs, the value in TOML (e.g. scale.fit_sample=20000)")
+    parser.add_argument("--encoders", default="torch,onnx,onnx-int8,static", help="backends timed alone")
+    parser.add_argument("--encoder-sizes", default="10000", help="sizes at which each backend's encode is timed")
+    parser.add_argument("--dask-sizes", default="", help="sizes at which ours also runs on a dask LocalCluster")
+    parser.add_argument("--phase", default="cold", help=argparse.SUPPRESS)
     parser.add_argument("--texts", help=argparse.SUPPRESS)
     parser.add_argument("--work-dir", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -308,8 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.datasets import DEFAULT_DATA_DIR, SHARED_SETS, load_labelled
     from benchmarks.quality import machine
 
-    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    bertopic_sizes = {int(s) for s in args.bertopic_sizes.split(",") if s.strip()}
+    sizes = _sizes(args.sizes)
     pool = text_pool()
     categories = load_labelled(SHARED_SETS[SPEED_CATEGORIES_FROM], DEFAULT_DATA_DIR).categories
     results: dict[str, Any] = {"command": "python -m benchmarks.speed " + " ".join(argv if argv is not None
@@ -323,19 +407,12 @@ def main(argv: list[str] | None = None) -> int:
             texts_file = work / "texts.json"
             texts_file.write_text(json.dumps(texts), encoding="utf-8")
             write_corpus(work / "corpus", texts, categories)
-            plan = [("raw", "cold"), ("ours", "cold"), ("ours", "cached")]
-            if size in bertopic_sizes:
-                plan += [("bertopic", "cold"), ("bertopic", "cached")]
-            if args.runs:  # a chosen subset, in the order given (e.g. the must-have run first at 100k)
-                wanted = [tuple((key + "-cold").split("-")[:2]) for key in args.runs.split(",") if key.strip()]
-                plan = [step for step in wanted if step in plan]
             runs: dict[str, dict[str, Any]] = {}
             entry = {"size": size, "runs": runs, "summary": {}}
             results["sizes"].append(entry)
-            for tool, phase in plan:
-                print(f"[{time.strftime('%H:%M:%S')}] {size:,} texts: {tool} {phase}", file=sys.stderr, flush=True)
-                runs[tool if tool == "raw" else f"{tool}-{phase}"] = run_worker(tool, phase, texts_file, work,
-                                                                                args.timeout)
+            for key, tool, phase, overrides, variant in plan_runs(size, args):
+                print(f"[{time.strftime('%H:%M:%S')}] {size:,} texts: {key}", file=sys.stderr, flush=True)
+                runs[key] = run_worker(tool, phase, texts_file, work, args.timeout, overrides, variant)
                 entry["summary"] = summarise(size, runs)
                 Path(args.results).write_text(json.dumps(results, indent=1), encoding="utf-8")  # partial results
     print(markdown(results))

@@ -25,7 +25,7 @@ from pipeline.core.config import Config
 from pipeline.core.context import RunContext
 from pipeline.core.errors import ConfigError
 from pipeline.core.records import UNASSIGNED, Answer, Category, SourceFile
-from pipeline.runner import RunResult, execute, write_outputs
+from pipeline.runner import RunResult, execute, model_lock, write_outputs
 from pipeline.stages import CHECKPOINTS, stages_until
 
 TEXTS_FILE = "texts"  # the "file" of answers given as a list: answer ids are texts:1, texts:2, ...
@@ -78,7 +78,8 @@ class Pipeline(BaseEstimator):
         answers = _answers(texts, ratings, respondent_ids)
         given = {
             "categories": Categories(tuple(_categories(categories))),
-            "ingest": Ingested((SourceFile(TEXTS_FILE, "list", "", len(answers)),), tuple(answers), ()),
+            "ingest": Ingested((SourceFile(TEXTS_FILE, "list", "", len(answers)),), tuple(answers), (),
+                               sources={TEXTS_FILE: len(answers)}),
         }
         return self._fit(self._context(None, labels), given)
 
@@ -89,15 +90,18 @@ class Pipeline(BaseEstimator):
     def _fit(self, ctx: RunContext, given: dict[str, Any]) -> Pipeline:
         stages = stages_until(CHECKPOINTS["report"])
         if self.out_dir is None:
-            outputs, timings = execute(ctx, stages, given)
+            with model_lock(ctx.model_dir):
+                outputs, timings = execute(ctx, stages, given)
             self.result_ = RunResult(ctx.config, outputs, timings, ctx.corpus_dir)
         else:
             from pipeline.io.rundir import RunDirectory
 
-            with RunDirectory(Path(self.out_dir)) as run_dir:
+            # written into a staging folder, swapped in when complete; the folders are locked for the run
+            with RunDirectory(Path(self.out_dir), corpus=ctx.corpus_dir) as run_dir, \
+                    model_lock(ctx.model_dir, run_dir.run_id):
                 outputs, timings = execute(ctx, stages, given)
                 self.result_ = RunResult(ctx.config, outputs, timings, ctx.corpus_dir, Path(self.out_dir),
-                                         run_dir.run_id)
+                                         run_dir.run_id, tuple(run_dir.notes))
                 write_outputs(self.result_, "report", run_dir.path)
         result = self.result_
         self.themes_ = list(result.themes)
@@ -223,7 +227,7 @@ def _categories(categories: Any) -> list[Category]:
 def _corpus_labels(ctx: RunContext):
     from pipeline.analyst import LabelsFile, load_labels
 
-    path = ctx.corpus_file(ctx.config.labels_file)
+    path = ctx.configured_file("labels_file", "labels.yaml")
     return load_labels(path) if path is not None else LabelsFile()
 
 

@@ -2,6 +2,7 @@
 ran into the run directory (only when one is given: a library run keeps everything in memory)."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from collections.abc import Mapping
@@ -27,6 +28,7 @@ class RunResult:
     corpus_dir: Path | None = None
     out_dir: Path | None = None
     run_id: str = ""
+    notes: tuple[str, ...] = ()  # what the run directory repaired or noticed before the run (one line each)
 
     def _latest(self, attribute: str, *stages: str, default: Any = ()) -> Any:
         for name in stages:
@@ -41,7 +43,8 @@ class RunResult:
 
     @property
     def warnings(self) -> list[str]:
-        return [w for stage in STAGES if stage.name in self.outputs for w in self.outputs[stage.name].warnings]
+        return [*self.notes,
+                *(w for stage in STAGES if stage.name in self.outputs for w in self.outputs[stage.name].warnings)]
 
     files = property(lambda self: self._latest("files", "ingest"))
     answers = property(lambda self: self._latest("answers", "ingest"))
@@ -54,9 +57,11 @@ class RunResult:
     embedder = property(lambda self: self._latest("embedder", "embed", default=None))
     cache_hits = property(lambda self: self._latest("cache_hits", "embed", default=0))
     cache_misses = property(lambda self: self._latest("cache_misses", "embed", default=0))
-    themes = property(lambda self: self._latest("themes", "mapping", "labels", "stable_ids", "themes"))
+    themes = property(lambda self: self._latest("themes", "naming", "mapping", "labels", "stable_ids", "themes"))
     assignments = property(lambda self: self._latest("assignments", "labels", "stable_ids", "themes"))
     reassignments = property(lambda self: self._latest("reassignments", "labels", "stable_ids", "themes"))
+    merges = property(lambda self: self._latest("merges", "labels", default={}))
+    merged_categories = property(lambda self: self._latest("merged_categories", "labels", default={}))
     theme_selection = property(lambda self: self._latest("selection", "themes"))
     theme_method = property(lambda self: self._latest("method", "themes", default={}))
     segment_categories = property(lambda self: self._latest("segment_categories", "themes"))
@@ -69,6 +74,12 @@ class RunResult:
     quotes = property(lambda self: self._latest("quotes", "quotes"))
     codebook = property(lambda self: self._latest("rows", "codebook"))
     label_quality = property(lambda self: self._latest("label_quality", "codebook", default={}))
+    label_fit = property(lambda self: self._latest("label_fit", "naming", default={}))
+    segment_flags = property(lambda self: self._latest("segment_flags", "naming"))
+    attribute_cells = property(lambda self: self._latest("attribute_cells", "association"))
+    attribute_columns = property(lambda self: self._latest("attribute_columns", "association"))
+    coded = property(lambda self: self.outputs.get("coding"))  # each segment's code, source, confidence
+    coding_accuracy = property(lambda self: self._latest("accuracy", "coding", default=None))
 
 
 def default_out_dir(corpus_dir: str | Path) -> Path:
@@ -94,6 +105,8 @@ def execute(ctx: RunContext, stages: tuple[Stage, ...], outputs: dict[str, Any] 
         if not isinstance(output, stage.output):
             raise TypeError(f"stage {stage.name!r} returned {type(output).__name__}, not {stage.output.__name__}")
         outputs[stage.name] = output
+        if stage.check is not None:
+            stage.check(outputs)
         timings[stage.name] = round(time.perf_counter() - start, 3)
     return outputs, timings
 
@@ -101,37 +114,70 @@ def execute(ctx: RunContext, stages: tuple[Stage, ...], outputs: dict[str, Any] 
 def run(corpus_dir: str | Path, config: Config, out_dir: str | Path | None = None, *, until: str = "report",
         model_dir: str | Path | None = None, cache_dir: str | Path | None = None, labels: Any = None,
         force_refit: bool = False, reuse_only: bool = False, say: Say | None = None,
-        track: Track | None = None) -> RunResult:
+        track: Track | None = None, same_corpus: bool = False, engine: Any = None) -> RunResult:
     """Run the stages up to the checkpoint ``until`` (ingest, embed, themes or report) over a corpus folder.
 
-    Outputs go to ``out_dir`` (run.json first, report.html last) and the theme fit to ``model_dir``; either None
-    writes nothing there. ``cache_dir`` is the embedding cache (default: ``config.embed.cache_dir`` when writing
-    outputs, none otherwise). The saved theme fit is reused when it was fitted on exactly what it depends on;
-    ``force_refit`` fits anyway; ``reuse_only`` never fits (an error when the saved fit is not current).
+    Outputs go to ``out_dir`` (written into a staging folder and swapped in when complete, see
+    ``pipeline.io.rundir``) and the theme fit to ``model_dir``; either None writes nothing there. Each is locked
+    for the run: a second run on the same folder stops with a one-line error naming the first. ``cache_dir`` is
+    the embedding cache (default: ``config.embed.cache_dir`` when writing outputs, none otherwise). The saved
+    theme fit is reused when it was fitted on exactly what it depends on; ``force_refit`` fits anyway;
+    ``reuse_only`` never fits (an error when the saved fit is not current). ``same_corpus``: an ``out_dir``
+    holding another corpus folder's outputs is an error (the default out_dir is named after the corpus folder
+    alone, so two corpora called "survey" would share it). ``engine`` (``pipeline.compute``) runs the partitioned
+    work; default: the one ``[scale]`` asks for, started for this run and closed after it.
     """
     if until not in CHECKPOINTS:
         raise ValueError(f"until must be one of {', '.join(CHECKPOINTS)}")
     out = Path(out_dir) if out_dir is not None else None
     if cache_dir is None and out is not None:
         cache_dir = config.embed.cache_dir
+    own_engine = engine is None
+    if own_engine:
+        from pipeline.compute import engine_for
+
+        engine = engine_for(config.scale)
     ctx = RunContext(config=config, corpus_dir=Path(corpus_dir), out_dir=out,
                      model_dir=Path(model_dir) if model_dir is not None else None,
                      cache_dir=Path(cache_dir) if cache_dir is not None else None, labels=labels,
-                     force_refit=force_refit, reuse_only=reuse_only, say=say or (lambda message: None), track=track)
+                     force_refit=force_refit, reuse_only=reuse_only, say=say or (lambda message: None), track=track,
+                     engine=engine)
+    try:
+        return _run(ctx, out, until, same_corpus)
+    finally:
+        if own_engine:
+            engine.close()
+
+
+def _run(ctx: RunContext, out: Path | None, until: str, same_corpus: bool) -> RunResult:
+    config = ctx.config
     stages = stages_until(CHECKPOINTS[until])
+    models = ctx.model_dir if any(stage.name == "themes" for stage in stages) else None  # only a fit touches it
     if out is None:
-        outputs, timings = execute(ctx, stages)
+        with model_lock(models):
+            outputs, timings = execute(ctx, stages)
         return RunResult(config, outputs, timings, ctx.corpus_dir)
     from pipeline.io.rundir import RunDirectory
 
-    with RunDirectory(out) as run_dir:
+    with RunDirectory(out, corpus=ctx.corpus_dir, same_corpus=same_corpus) as run_dir, \
+            model_lock(models, run_dir.run_id):
         outputs, timings = execute(ctx, stages)
-        result = RunResult(config, outputs, timings, ctx.corpus_dir, out, run_dir.run_id)
+        result = RunResult(config, outputs, timings, ctx.corpus_dir, out, run_dir.run_id, tuple(run_dir.notes))
         ctx.say("report ..." if until == "report" else "writing ...")
         start = time.perf_counter()
         write_outputs(result, until, run_dir.path)
         seconds = round(time.perf_counter() - start, 3)
     return dataclasses.replace(result, timings={**timings, "report" if until == "report" else "write": seconds})
+
+
+def model_lock(model_dir: Path | None, run_id: str = ""):
+    """The saved theme fit's lock for the run (two runs with different --out share models/<corpus name>/), or
+    nothing when no model folder is used."""
+    if model_dir is None:
+        return contextlib.nullcontext()
+    from pipeline.io.lock import FolderLock
+
+    return FolderLock(model_dir, run_id, what="model folder")
 
 
 def write_outputs(result: RunResult, until: str, out: Path) -> None:

@@ -4,9 +4,11 @@ kedro's ``pipeline_registry.py`` is the model: a reader sees the whole flow here
 (``pipeline.runner``) only walks this table. A stage's function takes the run context and, as keyword arguments
 named after its input stages, their outputs (``themes_stage(ctx, clean=..., embed=..., categories=...)``).
 
-    categories ─┬─> ingest ──> clean ──> embed ──> themes ──> stable_ids ──> labels ──> mapping ─┬─> association
-                │                                                                              ├─> quotes
-                └──────────────────────────────(closed categories feed themes, labels, mapping)─┴─> codebook
+    categories ─┬─> ingest ──> clean ──> embed ──> themes ──> stable_ids ──> labels ──> mapping ──> naming ─┬─> association
+                │                                                                                        ├─> quotes
+                └─────────────────────────────(closed categories feed themes, labels, mapping, naming)─┴─> codebook
+                                                                                                            ──> coding
+    (coding: each segment's code, from the analyst's coded segments where there are any; pipeline.analyst.trained)
 """
 from __future__ import annotations
 
@@ -14,12 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.analysis.stage import association_stage, quotes_stage
+from pipeline.analysis.stage import association_stage, naming_stage, quotes_stage
+from pipeline.analyst.coding_stage import coding_stage
 from pipeline.analyst.stage import codebook_stage, labels_stage, stable_ids_stage
 from pipeline.clean.stage import clean_stage
 from pipeline.core.artifacts import (
-    Associations, Categories, Cleaned, Codebook, Embedded, Ingested, Labelled, Mapped, Quotes, ThemeFit,
+    Associations, Categories, Cleaned, Codebook, Coded, Embedded, Ingested, Labelled, Mapped, Named, Quotes, ThemeFit,
 )
+from pipeline.core.invariants import check_ledger
 from pipeline.embed.stage import embed_stage
 from pipeline.ingest.stage import categories_stage, ingest_stage
 from pipeline.mapping.stage import mapping_stage
@@ -32,25 +36,34 @@ class Stage:
     inputs: tuple[str, ...]  # names of earlier stages whose outputs this one takes
     output: type  # the typed record it returns (pipeline.core.artifacts)
     run: Callable[..., Any]
+    # an invariant over the outputs so far, run right after the stage on every run (raises if broken)
+    check: Callable[[dict[str, Any]], None] | None = None
+
+
+def _ledger_accounts_for_every_answer(outputs: dict[str, Any]) -> None:
+    check_ledger(outputs["ingest"], outputs["clean"])
 
 
 STAGES: tuple[Stage, ...] = (
     Stage("categories", (), Categories, categories_stage),
     Stage("ingest", ("categories",), Ingested, ingest_stage),
-    Stage("clean", ("ingest",), Cleaned, clean_stage),
+    Stage("clean", ("ingest",), Cleaned, clean_stage, check=_ledger_accounts_for_every_answer),
     Stage("embed", ("clean",), Embedded, embed_stage),
     Stage("themes", ("clean", "embed", "categories"), ThemeFit, themes_stage),
     Stage("stable_ids", ("themes",), ThemeFit, stable_ids_stage),
     Stage("labels", ("stable_ids", "categories"), Labelled, labels_stage),
     Stage("mapping", ("labels", "embed", "categories"), Mapped, mapping_stage),
-    Stage("association", ("ingest", "clean", "labels", "mapping", "categories"), Associations, association_stage),
-    Stage("quotes", ("ingest", "clean", "embed", "labels", "mapping"), Quotes, quotes_stage),
-    Stage("codebook", ("clean", "embed", "labels", "mapping", "categories"), Codebook, codebook_stage),
+    Stage("naming", ("clean", "embed", "labels", "mapping", "categories"), Named, naming_stage),
+    Stage("association", ("ingest", "clean", "labels", "naming", "categories"), Associations, association_stage),
+    Stage("quotes", ("ingest", "clean", "embed", "themes", "labels", "naming"), Quotes, quotes_stage),
+    Stage("codebook", ("clean", "embed", "labels", "naming", "categories"), Codebook, codebook_stage),
+    Stage("coding", ("clean", "embed", "themes", "labels", "categories"), Coded, coding_stage),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
 
 # What the commands stop after, and which outputs each stopping point writes (the report writes everything).
-CHECKPOINTS: dict[str, str] = {"ingest": "clean", "embed": "embed", "themes": "stable_ids", "report": "codebook"}
+# `themes` runs through naming, so its tables carry the labels every other output shows (labels.yaml, phrases).
+CHECKPOINTS: dict[str, str] = {"ingest": "clean", "embed": "embed", "themes": "naming", "report": "coding"}
 CHECKPOINT_TABLES: dict[str, tuple[str, ...]] = {
     "ingest": ("ledger.csv", "segments.csv"),
     "embed": ("ledger.csv", "segments.csv"),

@@ -218,6 +218,94 @@ def test_e2e_themes_keep_ids_and_labels_when_the_corpus_grows(sample_run, tmp_pa
     assert len(read_csv(out / "ledger.csv")) == len(read_csv(sample_run["out"] / "ledger.csv")) + 20
 
 
+# --- issue 14: nothing identifying shown unflagged, labels a reader can use, outputs agree after labels.yaml ----
+
+# docs/corpus.md, "Identifying details": the e-mail address, the titled name, the hospital and the council
+IDENTIFYING = re.compile(r"penrose|okafor|aldhelm|wexley", re.IGNORECASE)
+
+
+def _unflagged_html_quotes(html: str) -> list[str]:
+    shown = []
+    for item in re.findall(r'<li class="quote(?P<flagged> flagged)?">(.*?)</li>', html, re.S):
+        if item[0]:
+            continue
+        body = item[1]
+        details = re.search(r'<details class="full-answer">(.*?)</details>', body, re.S)
+        if details and "flag-warning" not in details.group(1):
+            shown.append(details.group(1))
+        shown.append(re.sub(r'<details class="full-answer">.*?</details>', "", body, flags=re.S))
+    return shown
+
+
+def test_e2e_no_label_keyword_or_unflagged_quote_names_anyone(sample_run):
+    out = sample_run["out"]
+    for row in read_csv(out / "themes.csv"):
+        assert not IDENTIFYING.search(row["label"] + " " + row["keywords"]), row["label"]
+    for row in read_csv(out / "codebook.csv"):
+        shown = " ".join(v for k, v in row.items() if k in ("label", "keywords") or k.startswith(("typical_",
+                                                                                                 "borderline_")))
+        assert not IDENTIFYING.search(shown), row["theme_id"]
+    quotes = read_csv(out / "quotes.csv")
+    assert all(not IDENTIFYING.search(q["text"]) for q in quotes if q["flagged"] == "False")
+    md = (out / "report.md").read_text(encoding="utf-8")
+    for block in re.findall(r"((?:^>.*\n)+)", md, re.M):  # a quote, its ">" spacer and its attribution
+        if "may identify the respondent" not in block:
+            assert not IDENTIFYING.search(block), block
+    for line in md.splitlines():
+        if line.startswith(("### ", "Keywords:", "| ")) and "may identify" not in line:
+            assert not IDENTIFYING.search(line), line
+    html = (out / "report.html").read_text(encoding="utf-8")
+    for piece in _unflagged_html_quotes(html) + re.findall(r"<h3 [^>]*>(.*?)</h3>", html) + re.findall(
+            r"<strong>Keywords:</strong>(.*?)</p>", html):
+        assert not IDENTIFYING.search(piece), piece[:200]
+    assert not IDENTIFYING.search(sample_run["first"].output)  # the terminal: labels, warnings
+    answers = {r["respondent_id"]: r for r in read_csv(out / "theme_answers.csv")}
+    assert all(answers[r]["flags"] for r in ("R040", "R187", "R227") if r in answers)
+
+
+TAG_WORDS = {"politics": ("politic", "councillor", "election"), "timescale and realism": ("time", "deadline", "pace")}
+
+
+def test_e2e_emergent_theme_labels_use_a_word_of_their_tag(sample_run):
+    from benchmarks.associations import CORPUS_DOC, read_tags
+
+    tags = {t["tag"].split(" (")[0]: set(t["respondents"]) for t in read_tags(CORPUS_DOC.read_text(encoding="utf-8"))}
+    segments = read_csv(sample_run["out"] / "segments.csv")
+    checked = 0
+    for theme in themes_by(sample_run["out"]).values():
+        if theme["emergent"] != "True":
+            continue
+        members = {s["respondent_id"] for s in segments if s["theme_id"] == theme["theme_id"]}
+        share, tag = max((len(members & people) / len(members), name) for name, people in tags.items())
+        if tag in TAG_WORDS and share >= 0.5:  # a theme that is mostly one of the two off-list tags
+            assert any(word in theme["label"].lower() for word in TAG_WORDS[tag]), (tag, theme["label"])
+            checked += 1
+    assert checked >= 2  # one politics and one timescale theme today
+
+
+def test_e2e_a_merge_and_a_noise_mark_reach_every_output_consistently(sample_run, tmp_path):
+    work, out, themes, _ = _copy_of_run(sample_run, tmp_path / "consistent")
+    nhs, social = _theme_for(themes, "nhs_funding"), _theme_for(themes, "social_care_funding")
+    emergent = min((tid for tid, row in themes.items() if row["emergent"] == "True"),
+                   key=lambda tid: int(themes[tid]["size"]))
+    (work / "corpus" / "labels.yaml").write_text(
+        f"themes:\n  {nhs}:\n    merge_into: {social}\n  {emergent}:\n    noise: true\n", encoding="utf-8")
+    result = invoke(["report", "corpus"], work)
+    assert result.exit_code == 0, result.output
+    primary = {(r["theme_id"], r["category_id"]) for r in read_csv(out / "crosstab.csv") if r["family"] == "primary"}
+    assert {(str(social), "social_care_funding"), (str(social), "nhs_funding")} <= primary
+    md = (out / "report.md").read_text(encoding="utf-8")
+    uncovered = md.split("## Closed categories with no supporting free text", 1)[1].split("##", 1)[0]
+    assert "Insufficient NHS funding" not in uncovered
+    assert {r["category_id"] for r in read_csv(out / "disagreements.csv")} >= {"nhs_funding", "social_care_funding"}
+    codebook = {r["theme_id"]: r for r in read_csv(out / "codebook.csv")}
+    assert codebook[str(social)]["merged_from"] == str(nhs) and codebook[str(emergent)]["status"] == "noise"
+    n_active = sum(row["noise"] != "True" for row in read_csv(out / "themes.csv"))
+    assert re.search(rf"themes: {n_active} \(\d+ emergent; 1 marked noise", result.output)
+    assert f"| Themes | {n_active} (" in md and "(noise: set aside" in md
+    assert re.search(rf'<b>{n_active}</b>themes \(\+1 noise\)', (out / "report.html").read_text(encoding="utf-8"))
+
+
 def test_e2e_workspace_pages_and_qdpx_export_of_the_sample_corpus(sample_run, tmp_path):
     """The real run served (read only) and exported: every page answers, every coded segment is in the REFI-QDA
     project at its offsets, and the project validates against the QDA-XML schema."""

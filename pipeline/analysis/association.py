@@ -1,230 +1,192 @@
-"""How free-text themes line up with the structured barrier ratings, respondent by respondent.
+"""How free-text themes line up with the structured ratings, respondent by respondent (crosstab.csv).
 
-Who is counted: respondents with at least one kept segment. A respondent whose every answer was dropped (empty,
-non-answer, duplicate, ...) wrote nothing we could theme, so they are outside the table (they are in ledger.csv).
+Who is counted and who carries a theme: ``pipeline.analysis.respondents``. How ratings are read (first non-blank
+value, "don't know" as not rated, the scale of each column): ``pipeline.analysis.ratings``, the one reading every
+output shares.
 
-A respondent *carries* a theme when any of their segments has it as primary or secondary theme. The
-``UNASSIGNED`` column holds respondents who carry no theme at all: every segment of theirs is an outlier with no
-secondary theme. (A respondent with one themed and one outlier segment carries the themed one only.)
+Two families of hypotheses, each corrected on its own (Benjamini-Hochberg at ``mapping.fdr_alpha``):
 
-Ratings: a respondent's rating of a category is the first non-blank value in that category's ``rating_column``
-across their answers, in input order. Blank values and ``MappingConfig.unrated_values`` ("don't know", ...) count
-as not rated; those respondents are left out of that category's cells. A rating is a barrier when it is one of
-``MappingConfig.barrier_values`` (compared case-insensitively, spaces collapsed).
+- **primary**: each theme against the category it is mapped to (a merged theme: also the categories its parts
+  were mapped to). This is the question a researcher asks first ("do those who write about X rate X a major
+  barrier more often?"), so it is not diluted by the whole grid;
+- **exploratory**: every other cell (each theme against every other rated category and the extra rating
+  columns, and the ``UNASSIGNED`` column: respondents who carry no theme), with its own correction.
 
-Per theme x category, the 2x2 table is (carries theme / does not) x (barrier / not a barrier):
+The test (``mapping.association_test``):
 
-- shares with Wilson 95% intervals (statsmodels ``proportion_confint(method="wilson")``);
-- the odds ratio, with the Haldane-Anscombe correction (0.5 added to all four cells) when any cell is 0, so it
-  stays finite; NaN when either row is empty;
-- Fisher's exact test (two-sided) when any expected count is below ``min_cell`` (then ``small_cell`` is True),
-  otherwise chi-square with Yates' continuity correction; no test (``test="none"``, NaN p) when a row or column
-  of the table is empty, since there is nothing to compare;
-- Benjamini-Hochberg adjusted p-values across every tested cell of the table.
+- ``"major-vs-rest"`` (default): the rating binarised as ``major_barrier_values`` vs every other rated value, and
+  Fisher's exact test (two-sided) of carrying the theme against it. Why binarise: writing about a barrier
+  unprompted goes with calling it *major*; "small barrier" is the modal answer for most categories, so "any
+  barrier" leaves no room to differ (80-90% of respondents on the sample corpus), and the exact test stays valid
+  for the small themes;
+- ``"trend"``: the linear-by-linear association (Cochran-Armitage) test over the ordered levels, scored
+  0, 1, 2, ... (statsmodels ``Table.test_ordinal_association``): uses all three levels, but assumes a monotone
+  shift, which a respondent who writes about a barrier and rates it "not a barrier" breaks.
+
+Unordered extra columns (no scale known) get a chi-square test of independence over their values and no
+binarised effect. Cells with no one on a side, or one rated level only, are not tested (``test="none"``).
+
+Effect sizes, always of the binarised share: the shares with Wilson 95% intervals, the risk difference with
+Newcombe's 95% interval (statsmodels ``confint_proportions_2indep(method="newcomb")``), and the odds ratio with
+Woolf's 95% interval (statsmodels ``Table2x2``; 0.5 added to every cell when one is 0, so it stays finite).
+``small_cell``: an expected count of the binarised 2x2 table below ``mapping.min_cell``.
 """
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import math
+import warnings
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from scipy.stats import chi2_contingency, fisher_exact
+from statsmodels.stats.contingency_tables import Table, Table2x2
 from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.proportion import proportion_confint
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
+from pipeline.analysis.ratings import Ratings, Scale, read_ratings
+from pipeline.analysis.respondents import Respondents, collect_respondents
 from pipeline.core.config import MappingConfig
-from pipeline.core.errors import PipelineError
-from pipeline.core.records import (
-    UNASSIGNED,
-    Answer,
-    Assignment,
-    Category,
-    CrosstabCell,
-    Segment,
-    Theme,
-)
+from pipeline.core.records import UNASSIGNED, Answer, Assignment, Category, CrosstabCell, Segment, Theme
 
-EXCERPT_CHARS = 200
-
-
-def _norm(value: str | None) -> str:
-    return " ".join(str(value or "").lower().split())
-
-
-@dataclass
-class Respondents:
-    """Per respondent in the table: themes carried, segments by theme, and ratings."""
-
-    order: list[str]  # respondent ids, first-seen order of their kept segments
-    themes: dict[str, set[int]]  # respondent -> themes carried (empty = unassigned)
-    segments: dict[str, list[Segment]]  # respondent -> kept segments
-    theme_segments: dict[tuple[str, int], list[Segment]]  # (respondent, theme) -> segments carrying it
-    ratings: dict[str, dict[str, str]]  # respondent -> rating column -> first non-blank raw value
-
-
-def collect_respondents(answers: Sequence[Answer], segments: Sequence[Segment], assignments: Sequence[Assignment],
-                        config: MappingConfig) -> Respondents:
-    if len(segments) != len(assignments):
-        raise PipelineError(f"association got {len(segments)} segments but {len(assignments)} assignments; "
-                            "they must be aligned")
-    unrated = {_norm(v) for v in config.unrated_values}
-    order: list[str] = []
-    themes: dict[str, set[int]] = {}
-    by_respondent: dict[str, list[Segment]] = defaultdict(list)
-    theme_segments: dict[tuple[str, int], list[Segment]] = defaultdict(list)
-    for segment, assignment in zip(segments, assignments):
-        if assignment.segment_id != segment.segment_id:
-            raise PipelineError(f"assignment for {assignment.segment_id} is aligned with segment "
-                                f"{segment.segment_id}", file=segment.file, row=segment.row)
-        respondent = segment.respondent_id
-        if respondent not in themes:
-            order.append(respondent)
-            themes[respondent] = set()
-        by_respondent[respondent].append(segment)
-        carried = {assignment.theme_id, *(theme_id for theme_id, _ in assignment.secondary)} - {UNASSIGNED}
-        themes[respondent] |= carried
-        for theme_id in carried:
-            theme_segments[(respondent, theme_id)].append(segment)
-    ratings: dict[str, dict[str, str]] = {respondent: {} for respondent in order}
-    for answer in answers:
-        if answer.respondent_id not in ratings:
-            continue
-        held = ratings[answer.respondent_id]
-        for column, value in answer.ratings.items():
-            if column not in held and _norm(value) and _norm(value) not in unrated:
-                held[column] = str(value).strip()
-    return Respondents(order, themes, dict(by_respondent), dict(theme_segments), ratings)
+NAN = float("nan")
+PRIMARY, EXPLORATORY = "primary", "exploratory"
 
 
 def wilson_interval(count: int, nobs: int) -> tuple[float, float]:
     if nobs == 0:
-        return float("nan"), float("nan")
+        return NAN, NAN
     low, high = proportion_confint(count, nobs, alpha=0.05, method="wilson")
     return float(low), float(high)
 
 
 def odds_ratio(table: np.ndarray) -> float:
     """Cross-product ratio a*d / (b*c); 0.5 added to every cell when any is 0 (Haldane-Anscombe)."""
+    return odds_ratio_interval(table)[0]
+
+
+def odds_ratio_interval(table: np.ndarray) -> tuple[float, float, float]:
+    """(odds ratio, low, high): Woolf's 95% interval, 0.5 added to every cell when any is 0; NaN for an empty row."""
     if table[0].sum() == 0 or table[1].sum() == 0:
-        return float("nan")
-    table = table.astype(float)
-    if (table == 0).any():
-        table = table + 0.5
-    return float(table[0, 0] * table[1, 1] / (table[0, 1] * table[1, 0]))
+        return NAN, NAN, NAN
+    table = np.asarray(table, dtype=float)
+    fitted = Table2x2(table + 0.5 if (table == 0).any() else table)
+    low, high = fitted.oddsratio_confint(alpha=0.05)
+    return float(fitted.oddsratio), float(low), float(high)
 
 
-def independence_test(table: np.ndarray, min_cell: int) -> tuple[float, str, bool]:
-    """(p-value, test name, small_cell) for a 2x2 table of counts [[a, b], [c, d]]."""
+def risk_difference_interval(a: int, n1: int, c: int, n2: int) -> tuple[float, float, float]:
+    """(a/n1 - c/n2, low, high) with Newcombe's hybrid score interval; NaN when a side is empty."""
+    if n1 == 0 or n2 == 0:
+        return NAN, NAN, NAN
+    low, high = confint_proportions_2indep(a, n1, c, n2, method="newcomb", compare="diff", alpha=0.05)
+    return a / n1 - c / n2, float(low), float(high)
+
+
+def _expected_small(table: np.ndarray, min_cell: int) -> bool:
     rows, cols, total = table.sum(axis=1), table.sum(axis=0), table.sum()
-    if total == 0 or (rows == 0).any() or (cols == 0).any():
-        return float("nan"), "none", True
-    expected = np.outer(rows, cols) / total
-    if (expected < min_cell).any():
-        return float(fisher_exact(table, alternative="two-sided").pvalue), "fisher", True
-    return float(chi2_contingency(table, correction=True).pvalue), "chi2", False
+    return bool(total == 0 or (np.outer(rows, cols) / total < min_cell).any())
 
 
-def _columns(themes: Iterable[Theme]) -> list[int]:
-    return [theme.theme_id for theme in themes if theme.theme_id != UNASSIGNED] + [UNASSIGNED]
+def level_test(counts: np.ndarray, scale: Scale, test: str) -> tuple[float, str]:
+    """(p-value, test name) for a 2 x levels table of counts (row 0: carries the theme)."""
+    used = counts[:, counts.sum(axis=0) > 0]
+    if (counts.sum(axis=1) == 0).any() or used.shape[1] < 2:
+        return NAN, "none"
+    if not scale.ordered or not scale.binary:
+        return float(chi2_contingency(used, correction=False).pvalue), "chi2"
+    if test == "trend":
+        scores = np.arange(len(scale.levels), dtype=float)[counts.sum(axis=0) > 0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            result = Table(used).test_ordinal_association(row_scores=np.array([0.0, 1.0]), col_scores=scores)
+        return float(result.pvalue), "trend"
+    high = np.array([level in scale.high for level in scale.levels])
+    binary = np.array([[counts[0, high].sum(), counts[0, ~high].sum()], [counts[1, high].sum(), counts[1, ~high].sum()]])
+    if (binary.sum(axis=0) == 0).any():
+        return NAN, "none"
+    return float(fisher_exact(binary, alternative="two-sided").pvalue), "fisher"
 
 
-def crosstab(answers: Sequence[Answer], segments: Sequence[Segment], assignments: Sequence[Assignment],
-             themes: Sequence[Theme], categories: Sequence[Category], config: MappingConfig) -> list[CrosstabCell]:
-    """One cell per (theme, plus the UNASSIGNED column) x category that has a rating column.
+def _cell(theme_id: int, category_id: str, carriers: set[str], raters: list[str], ratings: Ratings, scale: Scale,
+          config: MappingConfig, family: str) -> dict:
+    counts = np.zeros((2, len(scale.levels)), dtype=int)
+    for respondent in raters:
+        counts[0 if respondent in carriers else 1, scale.levels.index(ratings.get(respondent, scale.column))] += 1
+    high = np.array([level in scale.high for level in scale.levels], dtype=bool)
+    n_with, n_without = int(counts[0].sum()), int(counts[1].sum())
+    a, c = int(counts[0, high].sum()), int(counts[1, high].sum())
+    table = np.array([[a, n_with - a], [c, n_without - c]])
+    p_value, test = level_test(counts, scale, config.association_test)
+    binary = scale.binary
+    ratio = odds_ratio_interval(table) if binary else (NAN, NAN, NAN)
+    difference = risk_difference_interval(a, n_with, c, n_without) if binary else (NAN, NAN, NAN)
+    with_interval, without_interval = wilson_interval(a, n_with), wilson_interval(c, n_without)
+    return dict(
+        theme_id=theme_id, category_id=category_id, n_with=n_with, barrier_with=a, n_without=n_without,
+        barrier_without=c, share_with=a / n_with if n_with and binary else NAN,
+        share_with_low=with_interval[0] if binary else NAN, share_with_high=with_interval[1] if binary else NAN,
+        share_without=c / n_without if n_without and binary else NAN,
+        share_without_low=without_interval[0] if binary else NAN,
+        share_without_high=without_interval[1] if binary else NAN,
+        odds_ratio=ratio[0], p_value=p_value, p_adjusted=NAN, test=test,
+        small_cell=_expected_small(table if binary else counts, config.min_cell), family=family,
+        rating_column=scale.column, levels=scale.levels, levels_with=tuple(int(x) for x in counts[0]),
+        levels_without=tuple(int(x) for x in counts[1]), risk_difference=difference[0],
+        risk_difference_low=difference[1], risk_difference_high=difference[2], odds_ratio_low=ratio[1],
+        odds_ratio_high=ratio[2])
 
-    See the module docstring for who is counted and how each statistic is computed.
-    """
-    rated_categories = [c for c in categories if c.rating_column]
-    if not rated_categories:
-        return []
-    people = collect_respondents(answers, segments, assignments, config)
-    barrier = {_norm(v) for v in config.barrier_values}
+
+def adjust_within_families(cells: list[dict], alpha: float) -> None:
+    """Benjamini-Hochberg adjusted p-values, each family on its own; untested cells keep NaN."""
+    for family in (PRIMARY, EXPLORATORY):
+        tested = [i for i, cell in enumerate(cells) if cell["family"] == family and not math.isnan(cell["p_value"])]
+        if tested:
+            adjusted = multipletests([cells[i]["p_value"] for i in tested], alpha=alpha, method="fdr_bh")[1]
+            for i, p_adjusted in zip(tested, adjusted):
+                cells[i]["p_adjusted"] = float(p_adjusted)
+
+
+def theme_categories(themes: Sequence[Theme], merged_categories: Mapping[int, Sequence[str]] | None = None
+                     ) -> dict[int, tuple[str, ...]]:
+    """The closed categories each theme stands for: its mapped category, and for a merged theme (unless the
+    analyst pinned its category) the categories its parts were mapped to. Noise and emergent themes: none."""
+    merged_categories = merged_categories or {}
+    out: dict[int, tuple[str, ...]] = {}
+    for theme in themes:
+        if theme.noise or theme.theme_id == UNASSIGNED or (theme.emergent and theme.pinned):
+            out[theme.theme_id] = ()
+            continue
+        own = [theme.category_id] if theme.category_id and not theme.emergent else []
+        parts = [] if theme.pinned else list(merged_categories.get(theme.theme_id, ()))
+        out[theme.theme_id] = tuple(dict.fromkeys(own + parts))
+    return out
+
+
+def crosstab_cells(people: Respondents, ratings: Ratings, themes: Sequence[Theme], categories: Sequence[Category],
+                   config: MappingConfig, primary: Mapping[int, Sequence[str]]) -> list[CrosstabCell]:
+    """Every (non-noise theme, plus ``UNASSIGNED``) x rating column cell, both families corrected."""
+    by_column = {c.rating_column: c.category_id for c in categories if c.rating_column}
+    columns = list(ratings.scales)
+    theme_ids = [t.theme_id for t in themes if t.theme_id != UNASSIGNED and not t.noise] + [UNASSIGNED]
+    raters = {column: ratings.raters(column, people.order) for column in columns}
     cells: list[dict] = []
-    for theme_id in _columns(themes):
-        carries = {r for r in people.order
-                   if (theme_id in people.themes[r] if theme_id != UNASSIGNED else not people.themes[r])}
-        for category in rated_categories:
-            column = category.rating_column
-            raters = [r for r in people.order if column in people.ratings[r]]
-            is_barrier = {r: _norm(people.ratings[r][column]) in barrier for r in raters}
-            with_theme = [r for r in raters if r in carries]
-            without = [r for r in raters if r not in carries]
-            a = sum(is_barrier[r] for r in with_theme)
-            c = sum(is_barrier[r] for r in without)
-            table = np.array([[a, len(with_theme) - a], [c, len(without) - c]])
-            p_value, test, small = independence_test(table, config.min_cell)
-            with_low, with_high = wilson_interval(a, len(with_theme))
-            without_low, without_high = wilson_interval(c, len(without))
-            cells.append(dict(
-                theme_id=theme_id, category_id=category.category_id,
-                n_with=len(with_theme), barrier_with=a, n_without=len(without), barrier_without=c,
-                share_with=a / len(with_theme) if with_theme else float("nan"),
-                share_with_low=with_low, share_with_high=with_high,
-                share_without=c / len(without) if without else float("nan"),
-                share_without_low=without_low, share_without_high=without_high,
-                odds_ratio=odds_ratio(table), p_value=p_value, p_adjusted=float("nan"), test=test, small_cell=small,
-            ))
-    tested = [i for i, cell in enumerate(cells) if not np.isnan(cell["p_value"])]
-    if tested:
-        adjusted = multipletests([cells[i]["p_value"] for i in tested], alpha=config.fdr_alpha, method="fdr_bh")[1]
-        for i, p_adjusted in zip(tested, adjusted):
-            cells[i]["p_adjusted"] = float(p_adjusted)
+    for theme_id in theme_ids:
+        carriers = people.carriers(theme_id)
+        for column in columns:
+            category_id = by_column.get(column, column)
+            family = PRIMARY if category_id in primary.get(theme_id, ()) else EXPLORATORY
+            cells.append(_cell(theme_id, category_id, carriers, raters[column], ratings, ratings.scales[column],
+                               config, family))
+    adjust_within_families(cells, config.fdr_alpha)
     return [CrosstabCell(**cell) for cell in cells]
 
 
-def _excerpt(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS - 1].rstrip() + "…"
-
-
-def disagreements(answers: Sequence[Answer], segments: Sequence[Segment], assignments: Sequence[Assignment],
-                  themes: Sequence[Theme], categories: Sequence[Category], config: MappingConfig) -> list[dict]:
-    """Where what respondents wrote and how they rated disagree, for themes mapped to a rated category.
-
-    - ``wrote-not-rated``: the respondent carries a theme mapped to the category but rated the category as not
-      a barrier (a non-blank rating outside ``barrier_values``); one row per (respondent, theme), with the first
-      segment carrying the theme as excerpt.
-    - ``rated-not-wrote``: the respondent rated the category a major barrier (``major_barrier_values``) but
-      carries none of the themes mapped to it; one row per (respondent, category), ``theme_id`` being the first
-      mapped theme, ``mapped_themes`` all of them, and the excerpt the start of what they did write.
-
-    Emergent and noise themes are mapped to no category, so they produce no rows. Respondents are those in the
-    crosstab (at least one kept segment).
-    """
-    by_id = {c.category_id: c for c in categories if c.rating_column}
-    mapped: dict[str, list[int]] = defaultdict(list)
-    for theme in themes:
-        if theme.category_id in by_id and not theme.emergent and not theme.noise and theme.theme_id != UNASSIGNED:
-            mapped[theme.category_id].append(theme.theme_id)
-    if not mapped:
+def crosstab(answers: Sequence[Answer], segments: Sequence[Segment], assignments: Sequence[Assignment],
+             themes: Sequence[Theme], categories: Sequence[Category], config: MappingConfig,
+             merged_categories: Mapping[int, Sequence[str]] | None = None) -> list[CrosstabCell]:
+    """One cell per (theme, plus the UNASSIGNED column) x rating column; see the module docstring."""
+    people = collect_respondents(segments, assignments)
+    ratings = read_ratings(answers, categories, config, people.order)
+    if not ratings.scales:
         return []
-    people = collect_respondents(answers, segments, assignments, config)
-    barrier = {_norm(v) for v in config.barrier_values}
-    major = {_norm(v) for v in config.major_barrier_values}
-    rows: list[dict] = []
-    for category_id, theme_ids in mapped.items():
-        column = by_id[category_id].rating_column
-        for respondent in people.order:
-            rating = people.ratings[respondent].get(column)
-            if rating is None:
-                continue
-            carried = [t for t in theme_ids if t in people.themes[respondent]]
-            if carried and _norm(rating) not in barrier:
-                for theme_id in carried:
-                    segment = people.theme_segments[(respondent, theme_id)][0]
-                    rows.append(_row(respondent, theme_id, category_id, "wrote-not-rated", rating, segment,
-                                     theme_ids))
-            elif not carried and _norm(rating) in major:
-                rows.append(_row(respondent, theme_ids[0], category_id, "rated-not-wrote", rating,
-                                 people.segments[respondent][0], theme_ids))
-    return rows
-
-
-def _row(respondent: str, theme_id: int, category_id: str, kind: str, rating: str, segment: Segment,
-         theme_ids: list[int]) -> dict:
-    return {
-        "respondent_id": respondent, "theme_id": theme_id, "category_id": category_id, "kind": kind,
-        "rating": rating, "mapped_themes": ";".join(str(t) for t in theme_ids), "segment_id": segment.segment_id,
-        "file": segment.file, "row": segment.row, "excerpt": _excerpt(segment.text),
-    }
+    return crosstab_cells(people, ratings, themes, categories, config, theme_categories(themes, merged_categories))

@@ -20,6 +20,7 @@ from sklearn.metrics import cohen_kappa_score, confusion_matrix, precision_recal
 
 from pipeline.analyst.sheets import MACHINE, NONE_CODE, CodingKey, load_key, read_sheet
 from pipeline.core.errors import PipelineError
+from pipeline.core.safe_text import markdown_inline, one_line
 from pipeline.io.atomic import atomic_write_text, write_csv
 
 
@@ -161,12 +162,12 @@ def write_agreement(out_dir: str | Path, report: AgreementReport) -> list[Path]:
         paths.append(out_dir / f"agreement_{name}.csv")
         write_csv(paths[-1], rows, columns=columns[name])
     lines = ["# Agreement with the machine's coding", "",
-             f"{report.n_items} items; raters: {', '.join(report.raters)}.", "",
+             f"{report.n_items} items; raters: {markdown_inline(', '.join(report.raters))}.", "",
              f"Krippendorff's alpha (nominal), all raters: {_fmt(report.alpha)}; coders only: "
              f"{_fmt(report.alpha_coders) or 'n/a (one coder)'}."]
     for name in ("pairwise", "per_code", "confusion", "merges"):
         lines += ["", f"## {name.replace('_', ' ').capitalize()}", ""] + _markdown_table(tables[name], columns[name])
-    lines += [""] + [f"- warning: {w}" for w in report.warnings]
+    lines += [""] + [f"- warning: {markdown_inline(w)}" for w in report.warnings]
     paths.append(out_dir / "agreement.md")
     atomic_write_text(paths[-1], "\n".join(lines).rstrip() + "\n")
     return paths
@@ -175,9 +176,10 @@ def write_agreement(out_dir: str | Path, report: AgreementReport) -> list[Path]:
 def _markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> list[str]:
     if not rows:
         return ["_none_"]
-    out = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    # codes are theme labels and coders are file names: escaped so none renders as HTML
+    out = ["| " + " | ".join(markdown_inline(c) for c in columns) + " |", "|" + "---|" * len(columns)]
     for row in rows:
-        out.append("| " + " | ".join(_fmt(v) if isinstance(v, float) else str(v).replace("|", "\\|")
+        out.append("| " + " | ".join(_fmt(v) if isinstance(v, float) else markdown_inline(v)
                                      for v in (row.get(c, "") for c in columns)) + " |")
     return out
 
@@ -186,21 +188,25 @@ def render_agreement(report: AgreementReport):
     """Rich tables for the terminal: pairwise kappa, alpha, per-code F1 (pooled over coders), suggested merges."""
     from rich.console import Group
     from rich.table import Table
+    from rich.text import Text
+
+    def cell(value: Any) -> Text:  # coder names and codes are user text: never Rich markup, never escapes
+        return Text(one_line(value))
 
     pairs = Table("rater A", "rater B", "items", "agreement", "Cohen's kappa", title="Agreement by pair")
     for row in report.pairwise:
-        pairs.add_row(row["rater_a"], row["rater_b"], str(row["n"]), _fmt(row["agreement"]), _fmt(row["kappa"]))
+        pairs.add_row(cell(row["rater_a"]), cell(row["rater_b"]), str(row["n"]), _fmt(row["agreement"]), _fmt(row["kappa"]))
     pairs.caption = (f"Krippendorff's alpha (nominal): all {_fmt(report.alpha)}"
                      + (f", coders only {_fmt(report.alpha_coders)}" if report.alpha_coders is not None else ""))
     codes = Table("coder", "code", "precision", "recall", "F1", "support", title="Machine vs each coder, by code")
     for row in report.per_code:
-        codes.add_row(row["coder"], row["code"], _fmt(row["precision"]), _fmt(row["recall"]), _fmt(row["f1"]),
+        codes.add_row(cell(row["coder"]), cell(row["code"]), _fmt(row["precision"]), _fmt(row["recall"]), _fmt(row["f1"]),
                       str(row["support"]))
     parts: list[Any] = [pairs, codes]
     if report.suggested_merges:
         merges = Table("code A", "code B", "swap share", "swapped items",
                        title="Codes raters confuse: consider merging")
         for row in report.suggested_merges:
-            merges.add_row(row["code_a"], row["code_b"], _fmt(row["share"]), str(row["n_swapped"]))
+            merges.add_row(cell(row["code_a"]), cell(row["code_b"]), _fmt(row["share"]), str(row["n_swapped"]))
         parts.append(merges)
     return Group(*parts)

@@ -2,7 +2,7 @@
 
 - ``coherence``: mean NPMI over pairs of the first 10 content words of the theme's keywords (lower-cased lookup
   lemmas, stop words dropped, phrases split into words: whole phrases rarely recur in short answers), each
-  segment one document. -1 = never together, 0 = as by chance, 1 = always together. On a small corpus of short
+  segment one document (above ``DOCUMENT_SAMPLE`` segments, a seeded sample of them). -1 = never together, 0 = as by chance, 1 = always together. On a small corpus of short
   answers most word pairs never meet, so absolute NPMI runs low; the floor is therefore calibrated on the corpus:
   the 95th percentile of the same score for 200 random sets of as many content words, drawn by document
   frequency (``coherence_floor``; pass ``min_coherence`` to fix it instead). Keywords that do not beat the floor
@@ -22,12 +22,12 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from pipeline.analyst.stable_ids import theme_centroids
+from pipeline.analyst.stable_ids import theme_centroids, theme_rows
 from pipeline.categories import lemma_pipeline, lemma_table
 from pipeline.core.records import UNASSIGNED, Assignment, Segment, Theme
-from pipeline.core.vectors import unit_rows
 
 N_COHERENCE_WORDS = 10
+DOCUMENT_SAMPLE = 50_000  # coherence of larger corpora is counted on a seeded sample of this many segments
 
 
 def lemma_tokens(texts: Sequence[str]) -> list[list[str]]:
@@ -92,6 +92,14 @@ def random_coherence(documents: Sequence[set[str]], n_words: int, quantile: floa
     return float(np.quantile(scores, quantile))
 
 
+def document_rows(n_segments: int, random_state: int | None = 0) -> np.ndarray:
+    """The segments coherence is counted over: all of them, or above ``DOCUMENT_SAMPLE`` a seeded sample of that
+    many (word and pair document frequencies are shares, which a sample of 50,000 estimates closely)."""
+    if n_segments <= DOCUMENT_SAMPLE:
+        return np.arange(n_segments)
+    return np.sort(np.random.default_rng(random_state).choice(n_segments, DOCUMENT_SAMPLE, replace=False))
+
+
 def label_quality(
     themes: Sequence[Theme], assignments: Sequence[Assignment], segments: Sequence[Segment], embeddings: np.ndarray,
     tokenized_docs: Sequence[Sequence[str]] | None = None, *, min_coherence: float | None = None,
@@ -102,11 +110,13 @@ def label_quality(
     ``assignments``, ``segments``, ``embeddings`` (and ``tokenized_docs`` if given) are aligned row by row.
     ``min_coherence=None`` calibrates the coherence floor on this corpus (see the module docstring).
     """
-    embeddings = unit_rows(embeddings, np.float64)
     coded = [t for t in themes if not t.noise and t.theme_id != UNASSIGNED]
-    centroids = theme_centroids(assignments, embeddings, [t.theme_id for t in coded])
+    centroids = theme_centroids(assignments, embeddings, [t.theme_id for t in coded], unit_members=True)
+    rows = document_rows(len(segments), random_state)
     if tokenized_docs is None:
-        tokenized_docs = lemma_tokens([s.clean_text or s.text for s in segments])
+        tokenized_docs = lemma_tokens([segments[i].clean_text or segments[i].text for i in rows])
+    elif len(rows) < len(tokenized_docs):
+        tokenized_docs = [tokenized_docs[i] for i in rows]
     documents = [set(doc) for doc in tokenized_docs]
     index = _inverted_index(documents)
     words_of = {t.theme_id: content_words(t.keywords) for t in coded}
@@ -127,7 +137,7 @@ def label_quality(
             distinctiveness = cohesion = float("nan")
         else:
             distinctiveness = 1.0 - max((float(centroid @ c) for c in others), default=0.0)
-            cohesion = float((embeddings[labels == theme.theme_id] @ centroid).mean())
+            cohesion = float((theme_rows(embeddings, labels == theme.theme_id, unit=True) @ centroid).mean())
         coherence = _npmi([(w,) for w in words], index, len(documents))
         reasons = [f"coherence {coherence:.2f} not above {floor:.2f}"] if coherence <= floor else []
         reasons += [f"{name} {value:.2f} < {low:.2f}" for name, value, low in

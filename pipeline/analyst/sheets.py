@@ -32,7 +32,9 @@ import numpy as np
 
 from pipeline.core.errors import PipelineError
 from pipeline.core.records import UNASSIGNED, Assignment, Segment, Theme
+from pipeline.ingest.decode import decode
 from pipeline.io.atomic import write_csv, write_json
+from pipeline.io.csv_safe import restore
 
 NONE_CODE = "none of these"
 MACHINE = "machine"
@@ -94,13 +96,40 @@ def sample_sheet(segments: Sequence[Segment], assignments: Sequence[Assignment],
             for item, i in enumerate(chosen, 1)]
 
 
+def coded_items(sheet: str | Path) -> tuple[int, int]:
+    """(items with a code filled in, items) of an existing coding sheet; (0, 0) when there is none."""
+    path = Path(sheet)
+    if not path.is_file():
+        return 0, 0
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return 1, 1  # unreadable as a sheet: treat as someone's work, never overwrite it silently
+    return sum(bool(str(row.get("code") or "").strip()) for row in rows), len(rows)
+
+
+def refuse_overwrite(out_dir: Path, sheet: Path) -> None:
+    """Raise when writing a sample would overwrite codes: in the target sheet, or in the default sheet whose key
+    a new sample replaces."""
+    for path in dict.fromkeys([sheet, out_dir / SHEET_FILE]):
+        coded, total = coded_items(path)
+        if coded:
+            raise PipelineError(f"{coded} of {total} items already have a code; a new sample would overwrite them "
+                                "and the key that scores them. Score it first (pipeline validate score), write the "
+                                "new sheet elsewhere (--sheet, --run) or pass --force", file=str(path))
+
+
 def write_sample(out_dir: str | Path, rows: Sequence[Mapping[str, Any]], assignments: Sequence[Assignment],
                  segments: Sequence[Segment], themes: Sequence[Theme],
-                 sheet: str | Path | None = None) -> dict[str, Path]:
+                 sheet: str | Path | None = None, force: bool = False) -> dict[str, Path]:
     """Write the key into ``out_dir`` and the sheet (default ``out_dir/coding_sheet.csv``) with the code list
-    beside it; returns their paths by role ("sheet", "codes", "key")."""
+    beside it; returns their paths by role ("sheet", "codes", "key"). A sheet with codes filled in is never
+    overwritten unless ``force``."""
     out_dir = Path(out_dir)
     sheet = Path(sheet) if sheet else out_dir / SHEET_FILE
+    if not force:
+        refuse_overwrite(out_dir, sheet)
     codes = coding_codes(themes)
     code_of = {c["theme_id"]: c["code"] for c in codes}
     theme_of = {s.segment_id: a.theme_id for s, a in zip(segments, assignments, strict=True)}
@@ -145,20 +174,18 @@ def read_sheet(path: str | Path, key: CodingKey) -> tuple[dict[int, str | None],
     name = str(path)
     if not path.is_file():
         raise PipelineError("coding sheet not found", file=name)
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:  # a spreadsheet saved it in the Windows code page
-        text = raw.decode("cp1252", errors="replace")
+    # a spreadsheet saves the sheet as UTF-8, the Windows code page, or "Unicode text" (UTF-16, tab-separated):
+    # the same decoding as the corpus files (a UTF-16 sheet was blamed for its header)
+    text, _, _ = decode(path.read_bytes(), None)
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = max(",;\t", key=first.count)
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = {_norm(h): h for h in reader.fieldnames or [] if h is not None}
+    header = {_norm(restore(h)): h for h in reader.fieldnames or [] if h is not None}
     missing = [c for c in ("item", "segment_id", "code") if c not in header]
     if missing:
         raise PipelineError(f"header lacks column(s) {', '.join(missing)}; expected {', '.join(SHEET_COLUMNS)}",
                             file=name)
-    records = [{col: (record.get(header[col]) or "").strip() for col in ("item", "segment_id", "code")}
+    records = [{col: restore((record.get(header[col]) or "").strip()) for col in ("item", "segment_id", "code")}
                for record in reader]
     known = {(str(item), segment_id) for item, segment_id in key.segment_ids.items()}
     if sum((r["item"], r["segment_id"]) in known for r in records) * 2 < len(known):

@@ -39,12 +39,20 @@ class ThemeState:
 
 
 def theme_centroids(assignments: Sequence[Assignment], embeddings: np.ndarray,
-                    theme_ids: Iterable[int] | None = None) -> dict[int, np.ndarray]:
-    """Unit-length mean embedding of each theme's primary members (``assignments`` aligned with the rows)."""
-    embeddings = np.asarray(embeddings, dtype=np.float64)
+                    theme_ids: Iterable[int] | None = None, unit_members: bool = False) -> dict[int, np.ndarray]:
+    """Unit-length mean embedding of each theme's primary members (``assignments`` aligned with the rows);
+    ``unit_members``: of the members' unit-length rows."""
     labels = np.array([a.theme_id for a in assignments])
     wanted = sorted(set(labels.tolist()) - {UNASSIGNED}) if theme_ids is None else list(theme_ids)
-    return {int(t): unit_rows(embeddings[labels == t].mean(axis=0)) for t in wanted if (labels == t).any()}
+    # each theme's rows converted on their own: no float64 copy of the whole (possibly memory-mapped) matrix
+    return {int(t): unit_rows(theme_rows(embeddings, labels == t, unit_members).mean(axis=0))
+            for t in wanted if (labels == t).any()}
+
+
+def theme_rows(embeddings: np.ndarray, members: np.ndarray, unit: bool = False) -> np.ndarray:
+    """The rows of ``members`` (a boolean mask) as float64, scaled to unit length when ``unit``."""
+    rows = np.asarray(embeddings[members], dtype=np.float64)
+    return unit_rows(rows) if unit else rows
 
 
 def match_theme_ids(previous: ThemeState | Mapping[int, np.ndarray] | None, current: Mapping[int, np.ndarray],

@@ -4,10 +4,11 @@ from __future__ import annotations
 import dataclasses
 
 from pipeline.analyst.codebook import build_codebook
+from pipeline.analyst.label_checks import merge_summary, renamed_themes, stale_entries
 from pipeline.analyst.label_quality import label_quality
 from pipeline.analyst.labels_file import LabelsFile, analyst_codes, apply_labels, label_reassignments, load_labels
 from pipeline.analyst.stable_ids import load_theme_state, match_theme_ids, renumber
-from pipeline.core.artifacts import Categories, Cleaned, Codebook, Embedded, Labelled, Mapped, ThemeFit
+from pipeline.core.artifacts import Categories, Cleaned, Codebook, Embedded, Labelled, Named, ThemeFit
 from pipeline.core.context import RunContext
 
 THEME_STATE_FILE = "theme_state.json"
@@ -36,20 +37,26 @@ def labels_stage(ctx: RunContext, stable_ids: ThemeFit, categories: Categories) 
     """labels.yaml (or the labels given to the context) applied to every theme and assignment."""
     labels = ctx.labels
     if labels is None:
-        path = ctx.corpus_file(ctx.config.labels_file)
+        path = ctx.configured_file("labels_file", "labels.yaml")
         labels = load_labels(path) if path is not None else LabelsFile()
     themes, assignments, warnings = apply_labels(list(stable_ids.themes), list(stable_ids.assignments), labels,
                                                  list(categories.categories))
     moves = label_reassignments(list(stable_ids.assignments), assignments, labels)
+    warnings += stale_entries(labels, stable_ids.themes, stable_ids.centroids, stable_ids.previous_state,
+                              ctx.config.validate.labels_min_similarity)
+    merges, merged_categories = merge_summary(stable_ids.themes, labels)
     return Labelled(tuple(themes), tuple(assignments), tuple(stable_ids.reassignments) + tuple(moves),
-                    tuple(warnings), tuple(analyst_codes(labels, categories.categories)))
+                    tuple(warnings), tuple(analyst_codes(labels, categories.categories)), merges=merges,
+                    merged_categories=merged_categories, renamed=renamed_themes(stable_ids.themes, labels))
 
 
-def codebook_stage(ctx: RunContext, clean: Cleaned, embed: Embedded, labels: Labelled, mapping: Mapped,
+def codebook_stage(ctx: RunContext, clean: Cleaned, embed: Embedded, labels: Labelled, naming: Named,
                    categories: Categories) -> Codebook:
-    themes, segments = list(mapping.themes), list(clean.segments)
+    """The codebook of the themes as the reports show them; examples never carry an identifiability flag."""
+    themes, segments = list(naming.themes), list(clean.segments)
     quality = label_quality(themes, list(labels.assignments), segments, embed.embeddings,
                             random_state=ctx.config.seed)
     rows = build_codebook(themes, list(labels.assignments), segments, embed.embeddings,
-                          [*categories.categories, *labels.codes], quality)
+                          [*categories.categories, *labels.codes], quality, flags=naming.segment_flags,
+                          merges=labels.merges)
     return Codebook(tuple(rows), quality)

@@ -11,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from pipeline.cli import export, quotes, run, serve, validate
+from pipeline.cli import code, export, quotes, run, serve, validate
 from pipeline.cli.options import GLOBAL_OPTIONS, Options, set_global
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no model hub at run time, whatever the user's environment says
@@ -22,6 +22,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 app.add_typer(run.app)
 app.add_typer(quotes.app)
 app.add_typer(validate.app, name="validate")
+app.add_typer(code.app)
 app.add_typer(serve.app)
 app.add_typer(export.app, name="export")
 

@@ -1,5 +1,9 @@
 """What every command shares: the global options (accepted before or after the command), the consoles, and the
-one place errors become exit codes."""
+one place errors become exit codes.
+
+Everything printed that holds user text (answers, ids, labels, file names) goes through ``pipeline.core.safe_text``
+with Rich markup off: an answer's escape sequences (clear screen, OSC-8 links) are removed and a label such as
+``Money [/bold] problems`` is printed as written, never parsed as markup."""
 from __future__ import annotations
 
 import functools
@@ -12,6 +16,7 @@ import typer
 from rich.console import Console
 
 from pipeline.core.errors import PipelineError
+from pipeline.core.safe_text import one_line
 
 err = Console(stderr=True, highlight=False)
 stdout = Console(highlight=False)
@@ -77,17 +82,16 @@ def guarded(function: Callable) -> Callable:
         except PipelineError as exc:
             if current().debug:
                 raise
-            err.print(f"error: {exc}", markup=False, soft_wrap=True)
+            err.print(f"error: {one_line(exc)}", markup=False, soft_wrap=True)
             raise typer.Exit(EXIT_USER_ERROR)
         except KeyboardInterrupt:
-            err.print("interrupted: the run directory is marked failed; re-run to complete it", markup=False,
-                      soft_wrap=True)
+            err.print("interrupted: the output folder still holds the previous complete run, if any (run.json "
+                      "says so); re-run to complete this one", markup=False, soft_wrap=True)
             raise typer.Exit(EXIT_INTERRUPTED)
         except Exception as exc:  # an internal bug: still one line unless --debug
             if current().debug:
                 raise
-            message = " ".join(str(exc).split())
-            err.print(f"internal error: {type(exc).__name__}: {message} (re-run with --debug for the traceback)",
+            err.print(f"internal error: {type(exc).__name__}: {one_line(exc)} (re-run with --debug for the traceback)",
                       markup=False, soft_wrap=True)
             raise typer.Exit(EXIT_INTERNAL_ERROR)
 
@@ -98,11 +102,12 @@ def say() -> Callable[[str], None]:
     """Progress lines on stderr, unless --quiet."""
     if current().quiet:
         return lambda message: None
-    return lambda message: err.print(message, style="dim", markup=False, highlight=False)
+    return lambda message: err.print(one_line(message), style="dim", markup=False, highlight=False)
 
 
-def load(corpus_dir: Path):
-    """The config for ``corpus_dir``: --config, else CORPUS_DIR/pipeline.toml, then --seed."""
+def load(corpus_dir: Path, overrides: dict | None = None):
+    """The config for ``corpus_dir``: --config, else CORPUS_DIR/pipeline.toml, then --seed and the command's own
+    ``overrides`` (dotted keys; None = not given)."""
     from pipeline.core.config import load_config
 
     options = current()
@@ -110,4 +115,4 @@ def load(corpus_dir: Path):
         raise PipelineError("corpus folder not found", file=str(corpus_dir))
     if options.config and not options.config.is_file():
         raise PipelineError("config file not found", file=str(options.config))
-    return load_config(options.config or corpus_dir / "pipeline.toml", {"seed": options.seed})
+    return load_config(options.config or corpus_dir / "pipeline.toml", {"seed": options.seed, **(overrides or {})})

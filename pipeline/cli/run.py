@@ -8,20 +8,27 @@ import typer
 
 from pipeline.cli import summary
 from pipeline.cli.options import command, current, err, load, say, stdout
+from pipeline.core.safe_text import literal
 
 app = typer.Typer()
 
 CORPUS = typer.Argument(..., help="Folder of survey exports (CSV, TSV, XLSX, JSONL, TXT, MD).")
 OUT = typer.Option(None, "--out", "-o", help="Output folder (default: outputs/<corpus-name>/).")
+ENGINE = typer.Option(None, "--engine", help='"local" or "dask": embedding and theme assignment on dask workers '
+                                             '(overrides scale.engine; pip install "pipeline[dask]").')
+SCHEDULER = typer.Option(None, "--scheduler", help="Address of a running dask scheduler, e.g. tcp://10.0.0.5:8786 "
+                                                   "(default: a LocalCluster on this machine).")
+FAST = typer.Option(False, "--fast", help='Fast mode for very large corpora: the static embedding backend '
+                                          '(embed.backend = "static"; see docs/benchmarks.md for its quality cost).')
 
 
 def run_checkpoint(corpus_dir: Path, out: Optional[Path], until: str, *, force_refit: bool = False,
-                   reuse_only: bool = False):
+                   reuse_only: bool = False, overrides: dict | None = None):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from pipeline import runner
 
-    config = load(corpus_dir)
+    config = load(corpus_dir, overrides)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=err, transient=True, disable=current().quiet) as bars:
         tasks: dict[str, int] = {}
@@ -31,21 +38,26 @@ def run_checkpoint(corpus_dir: Path, out: Optional[Path], until: str, *, force_r
                 tasks[step] = bars.add_task(step, total=total)
             bars.update(tasks[step], completed=done)
 
+        # the default folder is named after the corpus folder alone: refuse one holding another corpus's run
         result = runner.run(corpus_dir, config, out or runner.default_out_dir(corpus_dir), until=until,
                             model_dir=runner.default_model_dir(corpus_dir), force_refit=force_refit,
-                            reuse_only=reuse_only, say=say(), track=track)
+                            reuse_only=reuse_only, say=say(), track=track, same_corpus=out is None)
     if not current().quiet:
         for warning in result.warnings:
-            err.print(f"warning: {warning}", markup=False, soft_wrap=True)
+            err.print(f"warning: {literal(warning)}", markup=False, soft_wrap=True)
     summary.print_summary(result, out_console=stdout)
     return result
 
 
 @app.command()
 @command
-def run(corpus_dir: Path = CORPUS, out: Optional[Path] = OUT) -> None:
+def run(corpus_dir: Path = CORPUS, out: Optional[Path] = OUT, engine: Optional[str] = ENGINE,
+        scheduler: Optional[str] = SCHEDULER, fast: bool = FAST) -> None:
     """Run every stage: ingest, clean, embed, themes, mapping, quotes, report."""
-    run_checkpoint(corpus_dir, out, "report")
+    if scheduler and engine is None:
+        engine = "dask"
+    run_checkpoint(corpus_dir, out, "report", overrides={"scale.engine": engine, "scale.scheduler": scheduler,
+                                                         "embed.backend": "static" if fast else None})
 
 
 @app.command()

@@ -37,6 +37,11 @@ def serve(run_dir: Optional[Path] = typer.Argument(None, help="A completed run's
     corpus = corpus or corpus_of(run_dir)
     workspace = Workspace(run_dir, corpus, load(corpus), user or getpass.getuser(),
                           model_dir=runner.default_model_dir(corpus))
+    from pipeline.workspace import coding
+    from pipeline.workspace.trained import TrainedLearner
+
+    # the blind sample's next item and "Retrain on my codes" come from the trained coder
+    coding.ACTIVE_LEARNER = TrainedLearner(corpus, workspace.config, workspace.model_dir)
     running = build(workspace, host, port)
     if not is_loopback(host):
         err.print(f"warning: listening on {host}: anyone who can reach this machine and has the URL can read and "

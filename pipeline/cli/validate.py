@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from pipeline.cli import summary
+from pipeline.cli import code_summary, summary
 from pipeline.cli.options import command, current, stdout
 from pipeline.cli.quotes import RUN
 
@@ -19,11 +19,22 @@ def sample(n: Optional[int] = typer.Option(None, "--n", min=1,
                                            help="Segments on the sheet (default: the run's validate.sample_size)."),
            run_dir: Optional[Path] = RUN,
            sheet: Optional[Path] = typer.Option(None, "--sheet",
-                                                help="Where to write the sheet (default RUN/validation/coding_sheet.csv).")) -> None:
-    """Write a blind coding sheet: segments stratified across themes, shuffled, without the machine's labels."""
+                                                help="Where to write the sheet (default RUN/validation/coding_sheet.csv)."),
+           force: bool = typer.Option(False, "--force",
+                                      help="Overwrite a sheet that already has codes in it (and its key)."),
+           next_n: Optional[int] = typer.Option(None, "--next", min=1, help="Instead: the N segments whose codes "
+                                                "would most improve the trained coding (RUN/validation/next_K.csv; "
+                                                "code them, then `pipeline code` it).")) -> None:
+    """Write a blind coding sheet: segments stratified across themes, shuffled, without the machine's labels.
+    A sheet that already has codes in it is never overwritten unless --force. With --next N instead: the segments
+    worth coding next (uncertain, diverse, rare codes first, never asked twice)."""
     from pipeline.io.run_reader import latest_run
 
-    summary.write_sample_sheet(run_dir or latest_run(), n, sheet, seed=current().seed, out_console=stdout)
+    if next_n is not None:
+        code_summary.write_next_sheet(run_dir or latest_run(), next_n, out_console=stdout)
+        return
+    summary.write_sample_sheet(run_dir or latest_run(), n, sheet, seed=current().seed, out_console=stdout,
+                               force=force)
 
 
 @app.command("score")

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.core.records import (
-    Answer, Assignment, Category, CategoryScore, CrosstabCell, LedgerEntry, Quote, Reassignment, Segment,
+    Answer, Assignment, AttributeCell, Category, CategoryScore, CrosstabCell, LedgerEntry, Quote, Reassignment, Segment,
     SourceFile, Theme,
 )
 
@@ -35,8 +35,10 @@ class Ingested:
 
     files: tuple[SourceFile, ...]
     answers: tuple[Answer, ...]
-    ledger: tuple[LedgerEntry, ...]  # DROPPED entries for records read but unusable
+    ledger: tuple[LedgerEntry, ...]  # DROPPED entries for records read but unusable, and files not read (row 0)
     warnings: tuple[str, ...] = ()
+    # file (or "file[sheet]") -> how many records its reader returned; what the ledger invariant counts against
+    sources: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,9 @@ class Labelled:
     reassignments: tuple[Reassignment, ...]  # the fit's outlier moves plus every move the labels made
     warnings: tuple[str, ...] = ()
     codes: tuple[Category, ...] = ()  # the analyst's codes beyond the closed list (labels.yaml ``codes:``)
+    merges: dict[int, tuple[int, ...]] = field(default_factory=dict)  # surviving theme -> the ids merged into it
+    merged_categories: dict[int, tuple[str, ...]] = field(default_factory=dict)  # survivor -> its parts' categories
+    renamed: frozenset[int] = frozenset()  # themes whose label the analyst gave (never relabelled downstream)
 
 
 @dataclass(frozen=True)
@@ -102,12 +107,27 @@ class Mapped:
 
 
 @dataclass(frozen=True)
+class Named:
+    """Themes as the reports show them: readable labels for themes found without the closed list (the analyst's
+    and the categories' labels kept), keywords without names; each label's fit, and each segment's
+    identifiability flags (aligned with the segments) from the run's one identifiability check."""
+
+    themes: tuple[Theme, ...]
+    label_fit: dict[int, dict[str, Any]] = field(default_factory=dict)
+    segment_flags: tuple[tuple[str, ...], ...] = ()
+    identifier: Any = field(default=None, repr=False)  # pipeline.analysis.identify.Identifier of this run
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Associations:
     """Themes against the structured ratings: the crosstab cells and the text-vs-rating disagreements."""
 
     crosstab: tuple[CrosstabCell, ...] = ()
     disagreements: tuple[dict[str, Any], ...] = ()
     warnings: tuple[str, ...] = ()
+    attribute_cells: tuple[AttributeCell, ...] = ()  # theme x respondent attribute matrix
+    attribute_columns: tuple[str, ...] = ()  # the respondent attributes carried into every output
 
 
 @dataclass(frozen=True)
@@ -122,4 +142,18 @@ class Codebook:
 
     rows: tuple[dict[str, Any], ...] = ()
     label_quality: dict[int, dict[str, Any]] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Coded:
+    """Each segment's code (aligned with the segments): ``(code id, source, confidence)``, source ``analyst``,
+    ``trained`` or ``label-free``; the trained coder's probabilities and its accuracy report when the analyst has
+    coded segments (``validate.coded_file``), else None."""
+
+    codes: tuple[tuple[str, str, float], ...] = ()
+    classes: tuple[str, ...] = ()  # code ids, the columns of ``proba``
+    proba: Any = field(default=None, repr=False)  # ndarray (n_segments, n_codes) or None
+    accuracy: Any = None  # pipeline.analyst.accuracy.AccuracyReport or None
+    n_coded: int = 0
     warnings: tuple[str, ...] = ()

@@ -14,101 +14,26 @@ docs/config.md``) and the parameter constraints of the estimators that take them
 """
 from __future__ import annotations
 
-import codecs
-import re
 import tomllib
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
 
 from pipeline.core.errors import ConfigError
+from pipeline.core.section import ConfigSection as _Section
 from pipeline.core.fields import (  # noqa: F401 -- the value types are also for the estimators' own parameters
     SEED_MAX, Accepts, Bool, Float, Int, Seed, Share, Similarity, Str, StrList, as_list, config_error, describe,
     field_spec, section_model,
 )
-from pipeline.core.defaults import DEFAULT_ACRONYMS, DEFAULT_NON_ANSWERS  # noqa: F401 -- re-exported
-
-def _regex(pattern: str) -> str:
-    try:
-        re.compile(pattern, re.IGNORECASE)
-    except re.error as exc:
-        raise ValueError(f"must be a valid regular expression ({exc}), got {pattern!r}") from None
-    return pattern
-
-
-def _encoding(name: str) -> str:
-    try:
-        codecs.lookup(name)
-    except LookupError:
-        raise ValueError(f"must be an encoding Python knows, such as utf-8, cp1252 or latin-1, got {name!r}") from None
-    return name
-
-
-def _language(code: str) -> str:
-    if code and not re.fullmatch(r"[a-z]{2,3}", code):
-        raise ValueError(f'must be a lower-case ISO 639 language code such as "en" or "de", or "" for any language, '
-                         f"got {code!r}")
-    return code
-
-
-def _acronyms(table: dict[str, str]) -> dict[str, str]:
-    for key in table:
-        if not key.strip():
-            raise ValueError(f"must map non-empty acronyms to their expansions, got {key!r}")
-    return table
-
+from pipeline.core.defaults import DEFAULT_ACRONYMS, DEFAULT_NON_ANSWERS, DEFAULT_PUBLIC_NAMES  # noqa: F401
+from pipeline.core.validators import (
+    check_acronyms, check_encoding, check_language, check_regex, merged_tables, nested_overrides,
+)
 
 # ---------------------------------------------------------------- sections
-
-class _Section(BaseModel):
-    """A config table: strict, closed (unknown keys are errors), validated on construction and assignment.
-
-    Building one with a bad value raises :class:`ConfigError` (never a pydantic ``ValidationError``), naming the
-    dotted key; ``section`` is the table's name in pipeline.toml. (Pydantic calls a custom ``__init__`` for a
-    nested table too, so a bad ``[themes]`` value surfaces as the ConfigError of ``ThemesConfig.__init__``.)
-    """
-
-    model_config = ConfigDict(extra="forbid", strict=True, validate_assignment=True, allow_inf_nan=False)
-    section: ClassVar[str] = ""
-
-    def __init__(self, /, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise config_error(exc, type(self)) from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        before = dict(self.__dict__)
-        try:
-            super().__setattr__(name, value)
-        except ValidationError as exc:
-            self.__dict__.update(before)  # a rule across fields fails after the field was set: undo it
-            raise config_error(exc, type(self)) from None
-
-    @classmethod
-    def ensure(cls, value: Any = None) -> Any:
-        """``value`` (an instance, a mapping, or None for the defaults) validated afresh as this section.
-
-        An instance is re-checked from its dump, so one changed in place (a list appended to) or built with
-        ``model_construct`` cannot slip through.
-        """
-        data = value.model_dump(warnings=False) if isinstance(value, BaseModel) else dict(value or {})
-        try:
-            return cls.model_validate(data)
-        except ValidationError as exc:
-            raise config_error(exc, cls) from None
-
-    @classmethod
-    def check_rules(cls, values: Mapping[str, Any]) -> None:
-        """Rules across fields: raise ``ValueError`` with the whole message. Per-field rules live on the fields."""
-
-    @model_validator(mode="after")
-    def _cross_field_rules(self) -> Any:
-        type(self).check_rules({name: getattr(self, name) for name in type(self).model_fields})
-        return self
 
 
 class IngestConfig(_Section):
@@ -120,7 +45,7 @@ class IngestConfig(_Section):
         None, min_length=1, description='Respondent id column; unset = auto-detect ("respondent_id", "id", ...).')
     rating_columns: StrList = Field(
         default_factory=list, description="Extra rating columns beyond those named in categories.yaml.")
-    encoding: Optional[Annotated[str, AfterValidator(_encoding),
+    encoding: Optional[Annotated[str, AfterValidator(check_encoding),
                                  Accepts("an encoding Python knows, such as utf-8, cp1252 or latin-1")]] = Field(
         None, description="File encoding; unset = detect (utf-8, utf-8-sig, cp1252, latin-1).")
     max_chars: Int = Field(
@@ -129,12 +54,16 @@ class IngestConfig(_Section):
     txt_mode: Literal["auto", "line", "block"] = Field(
         "auto", description='TXT/MD files: "line" (one answer per line), "block" (answers separated by blank lines) '
                             'or "auto".')
+    attribute_columns: Optional[StrList] = Field(
+        None, description="Respondent attribute columns (role, region, ...) carried into segments.csv, quotes.csv, "
+                          "theme_answers.csv and the theme x attribute tables; unset = every column that is not the "
+                          "text, the respondent id or a rating.")
 
 
 class CleanConfig(_Section):
     section: ClassVar[str] = "clean"
 
-    acronyms: Annotated[dict[str, str], AfterValidator(_acronyms),
+    acronyms: Annotated[dict[str, str], AfterValidator(check_acronyms),
                         Accepts("a table of acronym = expansion strings")] = Field(
         default_factory=lambda: dict(DEFAULT_ACRONYMS),
         description="Acronyms expanded in the embedded text only (quotes keep the respondent's words). Setting it "
@@ -143,7 +72,7 @@ class CleanConfig(_Section):
         default_factory=lambda: list(DEFAULT_NON_ANSWERS),
         description="Whole answers treated as non-answers, matched case-insensitively. Setting it replaces the whole "
                     "default list.")
-    boilerplate: Annotated[list[Annotated[str, AfterValidator(_regex)]], BeforeValidator(as_list),
+    boilerplate: Annotated[list[Annotated[str, AfterValidator(check_regex)]], BeforeValidator(as_list),
                            Accepts("a list of regular expressions")] = Field(
         default_factory=list,
         description="Extra regular expressions (case-insensitive) for lines to strip, e.g. signatures or disclaimers.")
@@ -151,7 +80,7 @@ class CleanConfig(_Section):
         0.9, gt=0, le=1,
         description="Character-shingle Jaccard similarity at or above which two answers are near-duplicates.")
     min_chars: Int = Field(3, ge=0, description="Answers shorter than this after cleaning are non-answers.")
-    language: Annotated[str, AfterValidator(_language),
+    language: Annotated[str, AfterValidator(check_language),
                         Accepts('a lower-case ISO 639 language code such as "en", or ""')] = Field(
         "en", description='Answers detected as another language are set aside ("non-english" when this is "en"); '
                           '"" keeps every language.')
@@ -181,6 +110,19 @@ class EmbedConfig(_Section):
         "outputs/.cache/embeddings", min_length=1,
         description="Content-addressed embedding cache, relative to the working directory.")
     device: Str = Field("cpu", min_length=1, description='Torch device for the embedding model ("cpu", "cuda", ...).')
+    backend: Literal["auto", "torch", "onnx", "onnx-int8", "static"] = Field(
+        "auto", description='How the packaged model (minilm-local.v1) is run: "torch" (sentence-transformers), "onnx" '
+                            '(exported once to models/encoders/, onnxruntime), "onnx-int8" (that export, int8 weights), '
+                            '"static" (static token embeddings distilled from it: the fast mode); "auto" = the fastest '
+                            "backend whose quality is within noise of torch's, and the fast mode above "
+                            "embed.fast_above segments (docs/benchmarks.md). Other models always run on torch.")
+    models_dir: Str = Field(
+        "models/encoders", min_length=1,
+        description="Where the ONNX export and the static embeddings derived from the packaged model are kept (made "
+                    "once, offline; rebuilt when damaged), relative to the working directory.")
+    fast_above: Optional[Int] = Field(
+        200_000, ge=1, description='With backend "auto": corpora with more segments than this use the fast mode '
+                                   '("static"); unset = never.')
 
 
 class ThemesConfig(_Section):
@@ -254,17 +196,50 @@ class MappingConfig(_Section):
     keyword_weight: Share = Field(
         0.25, description="Weight of keyword overlap against semantic similarity in the theme->category score.")
     barrier_values: StrList = Field(
-        default_factory=lambda: ["major barrier", "small barrier"], description='Rating values that mean "a barrier".')
+        default_factory=lambda: ["major barrier", "small barrier"],
+        description='Rating values that mean "some barrier"; a respondent who writes about a category but rates it '
+                    'outside these (e.g. "not a barrier") is a disagreement (disagreements.csv).')
     fdr_alpha: Float = Field(
-        0.05, gt=0, lt=1, description="Benjamini-Hochberg false-discovery rate for the crosstab tests.")
+        0.05, gt=0, lt=1,
+        description="Benjamini-Hochberg false-discovery rate, applied to each family of crosstab tests on its own "
+                    "(primary: each theme against its mapped category; exploratory: every other cell).")
     min_cell: Int = Field(
-        5, ge=0, description="Expected cell counts below this are flagged small (and use Fisher's exact test).")
+        5, ge=0, description="Crosstab cells whose expected count is below this are flagged small (a warning beside "
+                             "the result: few respondents carry it).")
     unrated_values: StrList = Field(
         default_factory=lambda: ["don't know", "dont know", "not sure", "n/a", "na", "not applicable"],
-        description="Rating values counted as blank (not rated).")
+        description="Rating values counted as blank (not rated), in every output alike.")
     major_barrier_values: StrList = Field(
         default_factory=lambda: ["major barrier"],
-        description='Rating values that mean "a major barrier" (disagreements.csv).')
+        description='Rating values that mean "a major barrier": the binarised rating of the crosstab (major vs not '
+                    "major), the report's chart and disagreements.csv.")
+    rating_levels: StrList = Field(
+        default_factory=lambda: ["not a barrier", "small barrier", "major barrier"],
+        description="The category ratings' scale, lowest first (compared case-insensitively). A value outside it and "
+                    "outside unrated_values counts as not rated, with a warning; [] = no order (every value seen is "
+                    "a level; the trend test is then unavailable).")
+    association_test: Literal["major-vs-rest", "trend"] = Field(
+        "major-vs-rest",
+        description='"major-vs-rest": Fisher\'s exact test of carrying the theme against rating the category a major '
+                    'barrier (the rating binarised: writing about a barrier unprompted goes with calling it major, and '
+                    '"small barrier" is the modal answer for most categories); "trend": the linear-by-linear '
+                    "(Cochran-Armitage) trend test over the ordered rating_levels.")
+    rating_scales: Annotated[dict[str, StrList], Accepts("a table of column = [levels, lowest first]")] = Field(
+        default_factory=dict,
+        description="Scales of extra rating columns (ingest.rating_columns) that are not on rating_levels: column = "
+                    "[levels, lowest first]. Binarised as the upper half of the levels (the middle level counts low). "
+                    "A column with neither is tested as unordered values (chi-square).")
+
+
+
+    @classmethod
+    def check_rules(cls, values: Mapping[str, Any]) -> None:
+        levels = {" ".join(v.lower().split()) for v in values["rating_levels"]}
+        for key in ("barrier_values", "major_barrier_values"):
+            outside = [v for v in values[key] if levels and " ".join(v.lower().split()) not in levels]
+            if outside:
+                raise ValueError(f"mapping.{key} must be values of mapping.rating_levels "
+                                 f"({', '.join(values['rating_levels'])}), got {', '.join(map(repr, outside))}")
 
 
 class QuotesConfig(_Section):
@@ -278,6 +253,17 @@ class QuotesConfig(_Section):
         default_factory=list,
         description="Organisation or place names that would identify a respondent; quotes containing them are "
                     "flagged.")
+    public_names: StrList = Field(
+        default_factory=lambda: list(DEFAULT_PUBLIC_NAMES),
+        description="Capitalised names that identify no one (national bodies, nations, regions); never flagged as a "
+                    "name. Setting it replaces the whole default list.")
+    ner_model: Optional[Str] = Field(
+        None, min_length=1, description='A trained spaCy pipeline with NER, if installed (e.g. "en_core_web_sm"): '
+                                        "people, places and facilities it finds are flagged too; unset = no NER.")
+    confident_share: Share = Field(
+        0.5, description="Quotes come only from the most surely coded share of a theme's segments: by the coder's "
+                         "score for the theme's category (its calibrated confidence when the run has one), or by "
+                         "membership weight for a theme found without the closed list. 1 = every segment.")
 
     @classmethod
     def check_rules(cls, values: Mapping[str, Any]) -> None:
@@ -291,12 +277,51 @@ class ReportConfig(_Section):
 
     title: Str = Field("Free-text themes", description="Title of report.html and report.md.")
     top_keywords: Int = Field(8, ge=1, description="Keywords shown per theme in the report.")
+    max_attribute_levels: Int = Field(
+        12, ge=1, description="Respondent attributes with more distinct values than this (ids, dates, text) are "
+                              "carried into the outputs but not tabulated against the themes.")
+
+
+class ScaleConfig(_Section):
+    section: ClassVar[str] = "scale"
+
+    fit_above: Int = Field(
+        50_000, ge=1, description="Corpora with more segments than this fit their themes on a stratified sample of "
+                                  "scale.fit_sample segments; the rest join their nearest theme and get the coder's "
+                                  "category, in batches.")
+    fit_sample: Int = Field(
+        30_000, ge=100, description="Segments the themes are fitted on above scale.fit_above (all of them when the "
+                                    "corpus has fewer).")
+    batch_rows: Int = Field(
+        20_000, ge=10, description="Segments per batch when assigning those outside the fit sample, and per "
+                                    "partition of the dask engine.")
+    memmap_above: Int = Field(
+        200_000, ge=1, description="Embedding matrices of more segments than this are kept in a memory-mapped .npy "
+                                   "file beside the embedding cache instead of in memory.")
+    engine: Literal["local", "dask"] = Field(
+        "local", description='"local": every stage in this process; "dask": embedding and assignment in partitions on '
+                             'dask workers (pip install "pipeline[dask]").')
+    scheduler: Optional[Str] = Field(
+        None, min_length=1, description='The dask scheduler to use (e.g. "tcp://10.0.0.5:8786"); unset = a '
+                                        "LocalCluster on this machine.")
+    workers: Int = Field(2, ge=1, description="Worker processes of the LocalCluster (one thread each).")
 
 
 class ValidateConfig(_Section):
     section: ClassVar[str] = "validate"
 
     sample_size: Int = Field(60, ge=1, description="Segments in the blind coding sample for analysts.")
+    labels_min_similarity: Similarity = Field(
+        0.95, description="A labels.yaml entry carried from an earlier run is warned about when its theme's centroid "
+                          "has a cosine below this to the previous run's (or the machine's label for it changed): "
+                          "the theme changed since the entry was written.")
+    coded_file: Str = Field("coded.csv", min_length=1, description=(
+        "The analyst's codes per segment (`pipeline code` writes it), relative to the corpus folder; they train "
+        "the coding of every other segment. A file named coded.csv is never read as answers; give another name "
+        "a path outside the corpus folder."))
+    adjudication: Literal["majority", "first", "unanimous"] = Field(
+        "majority", description="How `pipeline code` settles coders who disagree: majority (ties: the sheet given "
+        "first), first (the first sheet given wins) or unanimous (disagreements left out).")
 
 
 with warnings.catch_warnings():
@@ -322,6 +347,8 @@ with warnings.catch_warnings():
             default_factory=MappingConfig, description="Mapping themes to categories, and the rating crosstabs.")
         quotes: QuotesConfig = Field(default_factory=QuotesConfig, description="Choosing quotes.")
         report: ReportConfig = Field(default_factory=ReportConfig, description="The report.")
+        scale: ScaleConfig = Field(
+            default_factory=ScaleConfig, description="Large corpora: sampled theme fits, memory, the dask engine.")
         validate: ValidateConfig = Field(default_factory=ValidateConfig, description="Analyst validation.")
 
         def to_dict(self) -> dict[str, Any]:
@@ -330,37 +357,10 @@ with warnings.catch_warnings():
 
 
 SECTIONS: tuple[type[_Section], ...] = (IngestConfig, CleanConfig, EmbedConfig, ThemesConfig, MappingConfig,
-                                        QuotesConfig, ReportConfig, ValidateConfig)
+                                        QuotesConfig, ReportConfig, ScaleConfig, ValidateConfig)
 
 
 # ---------------------------------------------------------------- loading
-
-def _nested(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
-    nested: dict[str, Any] = {}
-    for key, value in (overrides or {}).items():
-        if value is None:
-            continue
-        *parents, leaf = key.split(".")
-        target = nested
-        for parent in parents:
-            if not isinstance(target.get(parent), dict):
-                target[parent] = {}
-            target = target[parent]
-        target[leaf] = value
-    return nested
-
-
-def _merged(base: dict[str, Any], extra: Mapping[str, Any], model: type[_Section]) -> dict[str, Any]:
-    """``extra`` laid over ``base`` table by table (a table-valued key such as clean.acronyms is replaced whole)."""
-    out = dict(base)
-    for key, value in extra.items():
-        section = section_model(model.model_fields[key]) if key in model.model_fields else None
-        if section is not None and isinstance(out.get(key), dict) and isinstance(value, Mapping):
-            out[key] = _merged(out[key], value, section)
-        else:
-            out[key] = value
-    return out
-
 
 def _validated(data: Mapping[str, Any], file: str | None) -> Config:
     try:
@@ -384,5 +384,5 @@ def load_config(path: str | Path | None = None, overrides: Mapping[str, Any] | N
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"not valid TOML: {exc}", file=str(path)) from None
         config = _validated(data, file=str(path))
-    nested = _nested(overrides)
-    return _validated(_merged(config.model_dump(), nested, Config), file=None) if nested else config
+    nested = nested_overrides(overrides)
+    return _validated(merged_tables(config.model_dump(), nested, Config), file=None) if nested else config

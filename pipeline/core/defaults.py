@@ -29,3 +29,12 @@ DEFAULT_NON_ANSWERS: list[str] = [
     "no comment", "no comments", "not applicable", "don't know", "dont know", "dk", "nothing to add",
     "nothing further", "nothing else", "none that i can think of", "not sure", "no other barriers", "x",
 ]
+
+# Capitalised names that identify no respondent: national bodies, programmes, nations and regions of England
+# (quotes.public_names). A local body ("Wexley Borough Council") is not here, and is flagged.
+DEFAULT_PUBLIC_NAMES: tuple[str, ...] = (
+    "NHS England", "NHS Improvement", "NHS Property Services", "NHS Digital", "Care Quality Commission",
+    "Public Health England", "Health Education England", "Department of Health", "Healthwatch", "Monitor",
+    "Treasury", "Parliament", "Whitehall", "Westminster", "Government", "Brexit", "Five Year Forward View",
+    "England", "Wales", "Scotland", "London", "Midlands", "East", "North", "South", "West", "British",
+)

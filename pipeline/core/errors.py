@@ -1,6 +1,8 @@
 """One error type for everything a user can cause; the CLI prints it as a single line."""
 from __future__ import annotations
 
+from pipeline.core.safe_text import literal
+
 
 class PipelineError(Exception):
     """A problem with the user's input or configuration.
@@ -18,7 +20,8 @@ class PipelineError(Exception):
     def __str__(self) -> str:
         where = ""
         if self.file:
-            where = f"{self.file}:{self.row}: " if self.row is not None else f"{self.file}: "
+            file = literal(self.file)  # a newline in a file name must not split the one line
+            where = f"{file}:{self.row}: " if self.row is not None else f"{file}: "
         return where + self.message
 
 

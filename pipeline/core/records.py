@@ -11,6 +11,7 @@ UNASSIGNED = -1  # theme id for a segment no theme claims (BERTopic's outlier to
 
 KEPT = "kept"
 DROPPED = "dropped"
+FILE_ROW = 0  # the row of a ledger entry about a whole file that was not read (a link, a FIFO, a damaged file)
 
 
 def _frozen_map(values: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -144,9 +145,9 @@ class CrosstabCell:
     """Respondent-level association of one theme with one category's structured rating (crosstab.csv)."""
 
     theme_id: int  # UNASSIGNED for the "unassigned" column
-    category_id: str
+    category_id: str  # the category rated; for an extra rating column (ingest.rating_columns), the column's name
     n_with: int  # respondents whose answer carries the theme (and who rated the category)
-    barrier_with: int  # of those, how many rated the category a barrier
+    barrier_with: int  # of those, how many gave the binarised "high" rating (a major barrier)
     n_without: int
     barrier_without: int
     share_with: float
@@ -157,9 +158,38 @@ class CrosstabCell:
     share_without_high: float
     odds_ratio: float
     p_value: float
-    p_adjusted: float  # Benjamini-Hochberg across the table
-    test: str  # "fisher" or "chi2"
+    p_adjusted: float  # Benjamini-Hochberg within the cell's family (primary or exploratory)
+    test: str  # "fisher" (major vs rest), "trend" (linear-by-linear), "chi2" (unordered column) or "none"
     small_cell: bool
+    family: str = "exploratory"  # "primary": the theme against its own mapped category; else "exploratory"
+    rating_column: str = ""
+    levels: tuple[str, ...] = ()  # the column's rating levels, lowest first
+    levels_with: tuple[int, ...] = ()  # respondents per level, carrying the theme
+    levels_without: tuple[int, ...] = ()
+    risk_difference: float = float("nan")  # share_with - share_without
+    risk_difference_low: float = float("nan")  # Newcombe 95% interval
+    risk_difference_high: float = float("nan")
+    odds_ratio_low: float = float("nan")  # Woolf 95% interval (0.5 added to every cell when one is 0)
+    odds_ratio_high: float = float("nan")
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeCell:
+    """One theme x attribute value cell of the matrix (theme_attributes.csv): respondents with kept text."""
+
+    theme_id: int
+    attribute: str  # the column, e.g. "region"
+    value: str
+    n: int  # respondents carrying the theme with this value
+    n_theme: int  # respondents carrying the theme with any value of this attribute
+    n_value: int  # respondents with this value
+    n_total: int  # respondents with any value of this attribute
+    row_share: float  # n / n_theme, Wilson 95% interval below
+    row_low: float
+    row_high: float
+    column_share: float  # n / n_value
+    column_low: float
+    column_high: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,8 +204,12 @@ class Quote:
     row: int
     text: str
     centrality: float
-    flags: tuple[str, ...] = ()  # identifiability flags: email, phone, postcode, titled-name, named-organisation
+    flags: tuple[str, ...] = ()  # identifiability flags (pipeline.analysis.identify.FLAG_ORDER)
     ratings: Mapping[str, str] = field(default_factory=dict)
+    attributes: Mapping[str, str] = field(default_factory=dict)  # the respondent's role, region, ...
+    answer_id: str = ""  # the answer it is quoted from (its full text is one click away in the report)
+    confidence: float | None = None  # how surely the segment is coded to the theme's category (None: not coded)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ratings", _frozen_map(self.ratings))
+        object.__setattr__(self, "attributes", _frozen_map(self.attributes))

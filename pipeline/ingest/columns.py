@@ -27,7 +27,7 @@ def find_column(name: str, columns: Sequence[str]) -> str | None:
 
 
 def _normalised(name: str) -> str:
-    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+    return re.sub(r"[\s\-.]+", "_", name.strip().lower())  # "." joins nested JSONL keys: respondent.id
 
 
 def choose_columns(

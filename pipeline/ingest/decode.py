@@ -50,9 +50,11 @@ def decode(data: bytes, encoding: str | None) -> tuple[str, str, str]:
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
-    """'utf-16-le' or 'utf-16-be' when the bytes look like mostly-ASCII UTF-16 (a zero byte in every other
-    position) without a byte-order mark, as some exporters write; else None."""
-    sample = data[:4096]
+    """'utf-16-le' or 'utf-16-be' when the bytes look like UTF-16 without a byte-order mark, as some exporters
+    write; else None. Mostly-ASCII UTF-16 has a zero byte in every other position; mostly non-ASCII UTF-16
+    (Cyrillic, Greek, CJK) still has one for each ASCII character (digits, commas, line breaks), and read as UTF-8
+    it is mostly control characters or invalid bytes, which no real UTF-8 text is."""
+    sample = data[:65536]
     sample = sample[:len(sample) // 2 * 2]  # whole 16-bit units
     if len(sample) < 4:
         return None
@@ -62,7 +64,20 @@ def _utf16_without_bom(data: bytes) -> str | None:
         return "utf-16-le"
     if even_zeros >= 0.6 * half and odd_zeros <= 0.05 * half:
         return "utf-16-be"
+    for name, zeros, other in (("utf-16-le", odd_zeros, even_zeros), ("utf-16-be", even_zeros, odd_zeros)):
+        if zeros < 0.02 * half or zeros <= 4 * other:
+            continue
+        if bad_share(sample.decode(name, errors="replace")) < 0.01 and \
+                bad_share(sample.decode("utf-8", errors="replace")) > 0.2:
+            return name
     return None
+
+
+def bad_share(text: str) -> float:
+    """Share of characters no text holds: control characters other than tab and line breaks, and U+FFFD."""
+    bad = sum(1 for char in text if (char < " " and char not in "\t\r\n") or "\x7f" <= char < "\xa0"
+              or char == "\ufffd")
+    return bad / max(len(text), 1)
 
 
 def _codec_name(encoding: str) -> str:

@@ -1,9 +1,9 @@
-"""What every format reader returns: a ``Table`` of ``Record``s (row number + values, or the reason the record could
+"""What every format reader returns: ``Table``s of ``Record``s (row number + values, or the reason the record could
 not be read), plus the cell and header conventions the readers share."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any, Sequence
 
@@ -14,6 +14,9 @@ class Record:
     values: dict[str, str] | None  # None: the record could not be read (or is not an answer)
     problem: str = ""  # why it could not be read
     reason: str = "unreadable"  # the ledger's drop reason when values is None
+    note: str = ""  # a warning about a record that was read (e.g. a stray quote), without the file:row prefix
+    # XLSX: columns whose cell is a formula the workbook never calculated (no saved value), with the formula
+    formulas: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -21,6 +24,9 @@ class Table:
     columns: list[str]
     records: list[Record]
     free_text: bool = False  # TXT/MD: one "text" column, no ids, ratings or meta
+    sheet: str | None = None  # XLSX: the sheet's name
+    notes: list[str] = field(default_factory=list)  # problems of this table, one line each (without the file name)
+    lines: list[tuple[int, str]] = field(default_factory=list)  # XLSX: (sheet row, its text), to list a note sheet
 
 
 def column_names(header: Sequence[Any]) -> tuple[list[str], list[str]]:

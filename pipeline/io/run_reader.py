@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pipeline.core.errors import PipelineError
 from pipeline.core.records import Answer, Assignment, Segment, Theme
+from pipeline.io.csv_safe import restore
 from pipeline.io.rundir import read_run_status
 
 
@@ -16,7 +17,7 @@ def latest_run(root: Path = DEFAULT_OUTPUTS) -> Path:
     """The run folder under ``root`` whose run.json says complete and finished last (what `pipeline quotes` and
     `pipeline validate` read when no --run is given)."""
     runs = []
-    for status_file in sorted(root.glob("*/run.json")) if root.is_dir() else []:
+    for status_file in sorted(root.glob("[!.]*/run.json")) if root.is_dir() else []:  # not a run's staging folder
         status = read_run_status(status_file.parent)
         if status and status.get("status") == "complete":
             runs.append((str(status.get("finished") or ""), status_file.parent.as_posix(), status_file.parent))
@@ -49,7 +50,9 @@ def read_rows(path: Path) -> list[dict[str, str]]:
     if not path.is_file():
         raise PipelineError("missing from the run folder; re-run `pipeline run`", file=str(path))
     with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+        # the run wrote every cell neutralised against spreadsheet formulas; the exact values come back
+        return [{restore(key): restore(value or "") for key, value in row.items() if key is not None}
+                for row in csv.DictReader(handle)]
 
 
 def _parse_secondary(text: str) -> tuple[tuple[int, float], ...]:

@@ -6,8 +6,12 @@ pure function of the answers, the stage's config and the code, so it is stored u
 back instead. The code is part of the key (the source of the modules named in ``code_modules``): changing the
 cleaning code invalidates the cache, never returns stale segments.
 
-Entries are pickles written atomically; the folder is the user's own cache (``embed.cache_dir``'s sibling), never
-shared input. An unreadable entry is recomputed and overwritten.
+Entries are JSON (``<key>.json``): a format name, a version, the key, a sha256 of the payload, and the payload the
+stage's ``encode`` made. Reading one is ``json.loads`` and the stage's ``decode`` building records from plain
+values: nothing in an entry can run code (the pickles this cache used to hold could: a planted
+``outputs/.cache/cleaned/<key>.pkl`` ran whatever it liked, since the key is computable from the corpus). An entry
+that is unreadable, of another version or key, or whose checksum does not match is a miss: recomputed, overwritten,
+and named in ``problem_``. Old ``.pkl`` entries are never opened.
 """
 from __future__ import annotations
 
@@ -15,14 +19,16 @@ import hashlib
 import importlib
 import inspect
 import json
-import pickle
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from pydantic import BaseModel
 
-from pipeline.io.atomic import atomic_write_bytes
+from pipeline.io.atomic import atomic_write_text
+
+FORMAT = "pipeline-stage-cache"
+VERSION = 1
 
 
 def code_digest(modules: Iterable[str]) -> str:
@@ -33,13 +39,29 @@ def code_digest(modules: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
-class StageCache:
-    """``get(key_parts, compute)``: the stored result for these key parts, or ``compute()`` stored under them."""
+def payload_digest(payload: Any) -> str:
+    """sha256 of the payload's canonical JSON (what the entry's checksum covers)."""
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=True)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
-    def __init__(self, directory: str | Path, code_modules: Iterable[str] = ()):
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+class StageCache:
+    """``get(key_parts, compute)``: the stored result for these key parts, or ``compute()`` stored under them.
+
+    ``encode`` turns a result into JSON values, ``decode`` turns them back (raising ValueError, KeyError or
+    TypeError for anything it does not recognise, which makes the entry a miss)."""
+
+    def __init__(self, directory: str | Path, code_modules: Iterable[str] = (),
+                 encode: Callable[[Any], Any] = _identity, decode: Callable[[Any], Any] = _identity):
         self.directory = Path(directory)
         self.code_modules = tuple(code_modules)
+        self.encode, self.decode = encode, decode
         self.hit_: bool | None = None
+        self.problem_: str = ""  # why an existing entry was not used (one line), "" if none
 
     def key(self, parts: Iterable[Any]) -> str:
         digest = hashlib.sha256(code_digest(self.code_modules).encode("ascii") if self.code_modules else b"")
@@ -54,16 +76,42 @@ class StageCache:
             digest.update(b"\x00")
         return digest.hexdigest()
 
-    def get(self, parts: Iterable[Any], compute: Callable[[], Any]) -> Any:
-        path = self.directory / f"{self.key(parts)}.pkl"
-        if path.is_file():
-            try:
-                value = pickle.loads(path.read_bytes())
-                self.hit_ = True
-                return value
-            except Exception:  # noqa: BLE001 -- a damaged or outdated entry is recomputed, never fatal
-                pass
+    def path(self, key: str) -> Path:
+        return self.directory / f"{key}.json"
+
+    def load(self, key: str, accept: Callable[[Any], bool] = lambda value: True) -> tuple[bool, Any]:
+        """(True, value) for a sound entry under ``key`` that ``accept`` agrees with, else (False, None)."""
+        path = self.path(key)
+        if not path.is_file():
+            return False, None
+        try:
+            entry = json.loads(path.read_bytes())
+            if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("version") != VERSION:
+                raise ValueError("not an entry of this cache version")
+            if entry.get("key") != key or entry.get("sha256") != payload_digest(entry.get("payload")):
+                raise ValueError("checksum mismatch")
+            value = self.decode(entry["payload"])
+            if not accept(value):
+                raise ValueError("does not match the input it is filed under")
+        except (OSError, ValueError, KeyError, TypeError, IndexError, RecursionError) as exc:
+            self.problem_ = f"{path.as_posix()}: damaged cache entry ({' '.join(str(exc).split())[:120]}); recomputed"
+            return False, None
+        return True, value
+
+    def store(self, key: str, value: Any) -> None:
+        payload = self.encode(value)
+        entry = {"format": FORMAT, "version": VERSION, "key": key, "sha256": payload_digest(payload),
+                 "payload": payload}
+        atomic_write_text(self.path(key), json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
+
+    def get(self, parts: Iterable[Any], compute: Callable[[], Any],
+            accept: Callable[[Any], bool] = lambda value: True) -> Any:
+        key = self.key(parts)
+        found, value = self.load(key, accept)
+        if found:
+            self.hit_ = True
+            return value
         value = compute()
-        atomic_write_bytes(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        self.store(key, value)
         self.hit_ = False
         return value

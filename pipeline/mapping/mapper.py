@@ -71,6 +71,7 @@ from pipeline.core.errors import PipelineError
 from pipeline.core.params import ParameterConstraints, check_parameters
 from pipeline.core.records import UNASSIGNED, Assignment, Category, CategoryScore, Theme
 
+BOOTSTRAP_CELLS = 4_000_000  # resample counts held at once (resamples x segments); a large theme is drawn in steps
 
 
 def _check_aligned(assignments: Sequence[Assignment], embeddings: np.ndarray) -> None:
@@ -239,12 +240,16 @@ class CategoryMapper(BaseEstimator):
         if len(rows) < 2 or self.n_bootstrap < 1:
             return 1.0
         n = len(rows)
-        counts = rng.multinomial(n, np.full(n, 1.0 / n), size=self.n_bootstrap).astype(np.float32)  # (B, n)
         members = embeddings[np.asarray(rows)]
+        per_item = [members @ category.vectors.T for category in items]  # (n, items of the category) each
         w = self.keyword_weight
         similarity = np.empty((self.n_bootstrap, len(items)), dtype=np.float64)
-        for j, category in enumerate(items):
-            similarity[:, j] = ((counts @ (members @ category.vectors.T)) / n).max(axis=1)
+        step = max(1, min(self.n_bootstrap, BOOTSTRAP_CELLS // n))  # resamples drawn at a time: memory stays bounded
+        for start in range(0, self.n_bootstrap, step):
+            size = min(step, self.n_bootstrap - start)
+            counts = rng.multinomial(n, np.full(n, 1.0 / n), size=size).astype(np.float32)  # (size, n)
+            for j, sims in enumerate(per_item):
+                similarity[start:start + size, j] = ((counts @ sims) / n).max(axis=1)
         combined = (1 - w) * similarity + w * overlaps[None, :]
         return float((combined.argmax(axis=1) == best).mean())
 

@@ -48,12 +48,13 @@ def prevalence_chart(view: dict[str, Any]) -> str:
     parts = [_svg_open("prevalence-chart", width, height, "Theme prevalence beside closed-question barrier ratings",
                        "For each theme, a blue bar gives the share of respondents with kept free text whose answer "
                        "carries the theme; an orange bar gives the share of respondents who rated the theme's "
-                       "closed category a barrier. Emergent themes have no orange bar; closed categories with no "
+                       f"closed category {view['high_label']}. Emergent themes have no orange bar; closed categories with no "
                        "theme have no blue bar.")]
     parts.append(f'<rect x="{left}" y="6" width="12" height="12" fill="{THEME_COLOUR}"/>'
                  f'<text x="{left + 18}" y="17" font-size="12">share of respondents raising the theme</text>'
                  f'<rect x="{left + 290}" y="6" width="12" height="12" fill="{BARRIER_COLOUR}"/>'
-                 f'<text x="{left + 308}" y="17" font-size="12">share rating the mapped category a barrier</text>')
+                 f'<text x="{left + 308}" y="17" font-size="12">share rating the mapped category '
+                 f'{escape(view["high_label"])}</text>')
     for i, (label, share, category_label, barrier, counts) in enumerate(rows):
         y = top + i * row_height
         parts.append(f'<text x="{left - 8}" y="{y + 19}" font-size="13" text-anchor="end">'
@@ -63,7 +64,7 @@ def prevalence_chart(view: dict[str, Any]) -> str:
                               percent(share)))
         if barrier is not None:
             parts.append(_bar(left, y + 21, barrier * bar_max, 16, BARRIER_COLOUR,
-                              f"{category_label}: {percent(barrier)} rated it a barrier ({counts})",
+                              f"{category_label}: {percent(barrier)} rated it {view['high_label']} ({counts})",
                               f"{percent(barrier)} · {_short(category_label, 40)}"))
         else:
             note = category_label if share is not None else f"{category_label}: not rated"
@@ -142,23 +143,27 @@ def mapping_heatmap(view: dict[str, Any]) -> str:
 def crosstab_heatmap(view: dict[str, Any]) -> str:
     themes = [t for t in view["themes"] if not t["noise"]]
     cells: dict[tuple[int, str], CrosstabCell] = view["crosstab"]
-    categories = [c for c in view["categories"] if any(key[1] == c.category_id for key in cells)]
-    if not themes or not categories:
+    columns = [c for c in view.get("columns", []) if any(key[1] == c for key in cells)]
+    if not themes or not columns:
         return '<p class="caption">No structured ratings to cross-tabulate.</p>'
-    grid = [[cells.get((t["theme_id"], c.category_id)) for c in categories] for t in themes]
-    values = [[None if cell is None else cell.share_with - cell.share_without for cell in row] for row in grid]
+    names = [view["column_labels"].get(c, c) for c in columns]
+    grid = [[cells.get((t["theme_id"], c)) for c in columns] for t in themes]
+    values = [[None if cell is None or cell.risk_difference != cell.risk_difference else cell.risk_difference
+               for cell in row] for row in grid]
+    outlined = {(i, j) for i, row in enumerate(grid) for j, cell in enumerate(row)
+                if cell is not None and cell.family == "primary"}
 
     def text(i: int, j: int) -> str:
         cell = grid[i][j]
-        if cell is None:
+        if cell is None or values[i][j] is None:
             return ""
-        return f"{(cell.share_with - cell.share_without) * 100:+.0f}" + ("*" if is_significant(cell, view["alpha"]) else "")
+        return f"{values[i][j] * 100:+.0f}" + ("*" if is_significant(cell, view["alpha"]) else "")
 
     def tooltip(i: int, j: int) -> str:
         cell = grid[i][j]
-        if cell is None:
-            return f"{themes[i]['label']} × {categories[j].label}: not tested"
-        return (f"{themes[i]['label']} × {categories[j].label}: {percent(cell.share_with)} with the theme "
+        if cell is None or values[i][j] is None:
+            return f"{themes[i]['label']} × {names[j]}: not tested"
+        return (f"{themes[i]['label']} × {names[j]} ({cell.family}): {percent(cell.share_with)} with the theme "
                 f"({cell.barrier_with}/{cell.n_with}) vs {percent(cell.share_without)} without "
                 f"({cell.barrier_without}/{cell.n_without}); adjusted p = {cell.p_adjusted:.3g}"
                 + (" (small cell)" if cell.small_cell else ""))
@@ -166,10 +171,9 @@ def crosstab_heatmap(view: dict[str, Any]) -> str:
     def colour(v: float) -> str:
         return _mix((255, 255, 255), (178, 24, 43), v / 0.5) if v >= 0 else _mix((255, 255, 255), (33, 102, 172), -v / 0.5)
 
-    return heatmap("crosstab-heatmap", "Theme × closed category: difference in barrier ratings",
-                   "Each cell is the share of respondents rating the category a barrier among those whose answer "
-                   "carries the theme minus the share among those whose answer does not, in percentage points. Red "
-                   "is higher with the theme, blue lower; * marks differences significant after Benjamini-Hochberg.",
-                   [t["label"] for t in themes], [c.label for c in categories], values, text, tooltip, colour)
-
-
+    return heatmap("crosstab-heatmap", "Theme × closed category: difference in major-barrier ratings",
+                   "Each cell is the share of respondents rating the category a major barrier among those whose "
+                   "answer carries the theme minus the share among those whose answer does not, in percentage "
+                   "points. Red is higher with the theme, blue lower; outlined cells are primary hypotheses (a "
+                   "theme against its own category); * marks differences significant after the correction within "
+                   "their family.", [t["label"] for t in themes], names, values, text, tooltip, colour, outlined)

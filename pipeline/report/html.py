@@ -8,9 +8,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pipeline.report.coding_section import coding_html
 from pipeline.report.format import escape, percent
-from pipeline.report.tables import EMERGENT_TEXT, is_significant
+from pipeline.report.tables import EMERGENT_TEXT
+from pipeline.report.association_sections import associations_html
 from pipeline.report.charts import crosstab_heatmap, mapping_heatmap, prevalence_chart
+from pipeline.report.respondent_sections import CSS as RESPONDENT_CSS
+from pipeline.report.respondent_sections import (
+    attribute_tables_html, full_answer_html, label_fit_html, label_warnings_html, theme_answers_html,
+)
 
 
 CSS = """
@@ -79,14 +85,16 @@ JS = """
     return "\\ufeff" + lines.join("\\r\\n") + "\\r\\n";
   }
   function oneLine(text) { return String(text).replace(/\\s+/g, " ").trim(); }
+  // Markdown renderers pass raw HTML through: angle brackets are backslash-escaped so no answer renders as HTML
+  function mdLine(text) { return oneLine(text).replace(/[<>]/g, function (c) { return "\\\\" + c; }); }
   function toMarkdown(rows) {
     var out = ["# Selected quotes", "", "Run " + runId, ""], theme = null;
     rows.forEach(function (q) {
-      if (q.theme !== theme) { theme = q.theme; out.push("## " + oneLine(theme), ""); }
+      if (q.theme !== theme) { theme = q.theme; out.push("## " + mdLine(theme), ""); }
       var by = "respondent " + q.respondent_id + ", " + q.source;
       if (q.ratings) { by += " · " + q.ratings; }
       if (q.flags.length) { by += " · ⚠ FLAGGED, may identify the respondent: " + q.flags.join(", "); }
-      out.push("> " + oneLine(q.text), ">", "> — " + oneLine(by), "");
+      out.push("> " + mdLine(q.text), ">", "> — " + mdLine(by), "");
     });
     return out.join("\\n");
   }
@@ -130,10 +138,13 @@ def _script_json(data: Any) -> str:
 def _summary(view: dict[str, Any]) -> str:
     counts = view["counts"]
     stats = [("files", counts["files"]), ("answers read", counts["answers_read"]), ("kept", counts["answers_kept"]),
-             ("dropped", counts["answers_dropped"]), ("segments", counts["segments"]), ("themes", counts["themes"]),
+             ("dropped", counts["answers_dropped"]), ("segments", counts["segments"]),
+             ("themes" + (f" (+{counts['noise_themes']} noise)" if counts.get("noise_themes") else ""), counts["themes"]),
              ("emergent themes", counts["emergent_themes"]), ("unstable themes", counts["unstable_themes"]),
              ("unassigned segments", f"{counts['unassigned_segments']} ({percent(counts['unassigned_share'])})"),
              ("embedding cache hits / misses", f"{counts['cache_hits']} / {counts['cache_misses']}")]
+    if counts.get("files_not_read"):
+        stats.insert(1, ("files not read (see ledger.csv)", counts["files_not_read"]))
     out = ['<section id="summary" aria-labelledby="summary-h"><h2 id="summary-h">Run summary</h2><div class="stats">']
     out += [f'<div class="stat"><b>{escape(value)}</b>{escape(name)}</div>' for name, value in stats]
     out.append('</div>')
@@ -175,7 +186,8 @@ def _stability(theme: dict[str, Any]) -> str:
 
 
 def _theme_table(view: dict[str, Any]) -> str:
-    out = ['<section id="themes" aria-labelledby="themes-h"><h2 id="themes-h">Themes</h2><table>'
+    out = ['<section id="themes" aria-labelledby="themes-h"><h2 id="themes-h">Themes</h2>' + label_warnings_html(view)
+           + '<table>'
            '<caption class="caption">Share = respondents whose kept free text carries the theme, of all respondents '
            'with kept free text. Stability = how often the theme\'s members stay together across seeds.</caption>'
            '<thead><tr><th scope="col">Theme</th><th scope="col" class="num">Segments</th><th scope="col" '
@@ -183,6 +195,7 @@ def _theme_table(view: dict[str, Any]) -> str:
            '</th><th scope="col">Closed category (confidence)</th></tr></thead><tbody>']
     for t in view["themes"]:
         noise = ' <span class="badge noise">noise</span>' if t["noise"] else ""
+        noise += ' <span class="badge weak">weak label</span>' if view["label_fit"].get(t["theme_id"], {}).get("weak") else ""
         out.append(f'<tr><th scope="row"><a href="#theme-{t["theme_id"]}">{escape(t["label"])}</a>{noise}</th>'
                    f'<td class="num">{t["size"]}</td><td class="num">{t["n_respondents"]}</td>'
                    f'<td class="num">{percent(t["share"])}</td><td class="num">{_stability(t)}</td>'
@@ -197,7 +210,8 @@ def _charts(view: dict[str, Any]) -> str:
     return ('<section id="prevalence" aria-labelledby="prevalence-h"><h2 id="prevalence-h">What the free text raises '
             'vs what the closed question rated</h2><figure>' + prevalence_chart(view) +
             '<figcaption class="caption">Blue: share of respondents with kept free text whose answer carries the '
-            'theme. Orange: share of respondents who rated the mapped closed category a barrier.</figcaption>'
+            f'theme. Orange: share of respondents who rated the mapped closed category {escape(view["high_label"])} '
+            '(of all who rated it; blanks and \u201cdon\u2019t know\u201d left out).</figcaption>'
             '</figure></section><section id="uncovered" aria-labelledby="uncovered-h"><h2 id="uncovered-h">Closed '
             'categories with no supporting free text</h2>'
             + (f"<ul>{uncovered}</ul>" if uncovered else "<p>None: every closed category has a theme.</p>") +
@@ -205,31 +219,10 @@ def _charts(view: dict[str, Any]) -> str:
             '<figure>' + mapping_heatmap(view) + '<figcaption class="caption">Mapping score of each theme against '
             'each closed category (darker = closer); the outlined cell is the category the theme was mapped to.'
             '</figcaption></figure><figure>' + crosstab_heatmap(view) + '<figcaption class="caption">Difference, in '
-            'percentage points, in the share rating the category a barrier between respondents whose answer carries '
-            'the theme and those whose answer does not (red higher, blue lower; * significant after '
-            'Benjamini-Hochberg). Hover a cell for counts.</figcaption></figure>'
-            + _associations(view) + "</section>")
-
-
-def _associations(view: dict[str, Any]) -> str:
-    if not view["associations"]:
-        return ""
-    labels = {t["theme_id"]: t["label"] for t in view["themes"]}
-    out = [f'<table><caption class="caption">Strongest associations (Benjamini-Hochberg, α = {view["alpha"]}; '
-           'significant first)</caption><thead><tr><th scope="col">Theme</th><th scope="col">Category</th>'
-           '<th scope="col" class="num">Barrier, with theme</th><th scope="col" class="num">Without</th>'
-           '<th scope="col" class="num">Adjusted p</th><th scope="col">Note</th></tr></thead><tbody>']
-    for cell in view["associations"]:
-        category = view["category_by_id"].get(cell.category_id)
-        note = "; ".join(word for word, on in (("significant", is_significant(cell, view["alpha"])),
-                                               ("small cell", cell.small_cell)) if on)
-        out.append(f'<tr><th scope="row">{escape(labels.get(cell.theme_id, cell.theme_id))}</th>'
-                   f'<td>{escape(category.label if category else cell.category_id)}</td>'
-                   f'<td class="num">{percent(cell.share_with)} ({cell.barrier_with}/{cell.n_with})</td>'
-                   f'<td class="num">{percent(cell.share_without)} ({cell.barrier_without}/{cell.n_without})</td>'
-                   f'<td class="num">{cell.p_adjusted:.3g}</td><td>{escape(note)}</td></tr>')
-    out.append("</tbody></table>")
-    return "".join(out)
+            'percentage points, in the share rating the category a major barrier between respondents whose answer carries '
+            'the theme and those whose answer does not (red higher, blue lower; outlined: a primary hypothesis; '
+            '* significant after the correction within its family). Hover a cell for counts.</figcaption></figure>'
+            + associations_html(view) + "</section>")
 
 
 def _quote_cards(view: dict[str, Any], export: list[dict[str, Any]]) -> str:
@@ -249,11 +242,13 @@ def _quote_cards(view: dict[str, Any], export: list[dict[str, Any]]) -> str:
                    f'<p class="meta">{t["size"]} segments · {_plural(t["n_respondents"], "respondent")} ({percent(t["share"])}) · '
                    f'stability {_stability(t)} · closed category: {_category_cell(t)}</p>'
                    f'<p><strong>Keywords:</strong> {escape(keywords) or "—"}</p>'
+                   + label_fit_html(view["label_fit"].get(t["theme_id"], {}))
                    + _label_quality(view["label_quality"].get(t["theme_id"], {}))
                    + (f'<p class="definition">{escape(t["definition"])}</p>' if t["definition"] else ""))
         quotes = view["quotes"].get(t["theme_id"], [])
         if not quotes:
-            out.append('<p class="meta">No quotable segment.</p></article>')
+            out.append('<p class="meta">No quotable segment.</p>' + theme_answers_html(view, t["theme_id"])
+                       + '</article>')
             continue
         out.append('<ul class="quotes">')
         for q in quotes:
@@ -270,8 +265,9 @@ def _quote_cards(view: dict[str, Any], export: list[dict[str, Any]]) -> str:
                        f'<blockquote id="{box}-text">{escape(q["text"])}</blockquote>'
                        f'<p class="source">Respondent <strong>{escape(q["respondent_id"])}</strong> · '
                        f'<code>{escape(q["source"])}</code>'
-                       + (f" · {escape(q['ratings_display'])}" if q["ratings_display"] else "") + f"</p>{warning}</li>")
-        out.append("</ul></article>")
+                       + (f" · {escape(q['ratings_display'])}" if q["ratings_display"] else "") + f"</p>{warning}"
+                       + full_answer_html(q) + "</li>")
+        out.append("</ul>" + theme_answers_html(view, t["theme_id"]) + "</article>")
     out.append("</section>")
     return "".join(out)
 
@@ -298,14 +294,17 @@ def render_html(view: dict[str, Any]) -> str:
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<meta name="run-id" content="{escape(view["run_id"])}"><title>{escape(view["title"])} — {escape(view["corpus"])}</title>'
-        f"<style>{CSS}</style></head>"
+        f"<style>{CSS}{RESPONDENT_CSS}</style></head>"
         f'<body data-run-id="{escape(view["run_id"])}"><header><h1>{escape(view["title"])}</h1>'
         f'<p class="runline">Corpus <strong>{escape(view["corpus"])}</strong> · run <code>{escape(view["run_id"])}</code> · '
         f'generated {escape(view["generated"])}. Check run.json beside this file: it names the run in progress or last '
         'finished, and its status.</p></header>'
         '<nav aria-label="Contents"><ul><li><a href="#summary">Summary</a></li><li><a href="#themes">Themes</a></li>'
         '<li><a href="#prevalence">Prevalence vs ratings</a></li><li><a href="#uncovered">Uncovered categories</a>'
-        '</li><li><a href="#mapping">Theme × category</a></li><li><a href="#quotes">Quotes</a></li></ul></nav>'
-        f"<main>{_summary(view)}{_theme_table(view)}{_charts(view)}{quotes}</main>"
+        '</li><li><a href="#mapping">Theme × category</a></li><li><a href="#attributes">Attributes</a></li>'
+        '<li><a href="#quotes">Quotes</a></li>'
+        + ('<li><a href="#coding">Trained coding</a></li>' if view.get("coding") else "") + '</ul></nav>'
+        f"<main>{_summary(view)}{_theme_table(view)}{_charts(view)}{attribute_tables_html(view)}{quotes}"
+        f"{coding_html(view.get('coding', {}))}</main>"
         f'<script type="application/json" id="quote-data">{_script_json(export)}</script>'
         f"<script>{JS}</script></body></html>\n")

@@ -1,6 +1,8 @@
 """The CSV tables of a run: pure builders (records -> list[dict]), tested without files, and the one writer.
 
-Every file goes through ``pipeline.io.atomic``'s writers, so a crashed run never leaves a half-written table.
+Every file goes through ``pipeline.io.atomic``'s writers, so a crashed run never leaves a half-written table. Every
+CSV cell is neutralised against spreadsheet formulas (``pipeline.io.csv_safe``); the segments, which carry the
+answers' exact text, are also written to segments.parquet exactly as they are (a format no spreadsheet runs).
 """
 from __future__ import annotations
 
@@ -13,12 +15,16 @@ from typing import Any, Iterable, Sequence
 from pipeline.core.records import (
     UNASSIGNED, Answer, Assignment, Category, CategoryScore, CrosstabCell, LedgerEntry, Quote, Reassignment, Segment, Theme,
 )
-from pipeline.io.atomic import write_csv
+from pipeline.io.atomic import atomic_write_bytes, write_csv
+from pipeline.report import answer_tables
+from pipeline.report.coding_tables import (
+    ACCURACY_COLUMNS, CURVE_COLUMNS, accuracy_rows, code_columns, code_labels, curve_rows,
+)
 
 LEDGER_COLUMNS = ["answer_id", "file", "row", "respondent_id", "status", "reason", "detail", "n_segments"]
 SEGMENT_COLUMNS = ["segment_id", "answer_id", "respondent_id", "file", "row", "index", "start", "end", "text",
                    "clean_text", "theme_id", "theme_label", "weight", "secondary", "category_id", "category_score",
-                   "off_list_score"]
+                   "off_list_score", "code", "code_label", "code_source", "code_confidence"]
 THEME_COLUMNS = ["theme_id", "label", "keywords", "size", "share", "stability", "unstable", "category_id",
                  "category_label", "confidence", "emergent", "off_list_score", "definition", "n_respondents", "noise",
                  "memo"]
@@ -29,7 +35,10 @@ CATEGORY_MAP_COLUMNS = ["theme_id", "theme_label", "category_id", "category_labe
 CROSSTAB_COLUMNS = ["theme_id", "theme_label", "category_id", "category_label", "n_with", "barrier_with",
                     "n_without", "barrier_without", "share_with", "share_with_low", "share_with_high",
                     "share_without", "share_without_low", "share_without_high", "share_difference", "odds_ratio",
-                    "p_value", "p_adjusted", "significant", "test", "small_cell"]
+                    "p_value", "p_adjusted", "significant", "test", "small_cell",
+                    # issue 14: families, ordinal levels, effect sizes with intervals
+                    "family", "rating_column", "levels", "levels_with", "levels_without", "risk_difference",
+                    "risk_difference_low", "risk_difference_high", "odds_ratio_low", "odds_ratio_high"]
 # answers.csv: every answer read, whole and exactly as written, with the respondent's ratings and other structured
 # columns as JSON objects (lossless); what `pipeline serve` and `pipeline export` show beside each segment.
 ANSWER_COLUMNS = ["answer_id", "file", "row", "respondent_id", "text", "ratings", "attributes"]
@@ -64,10 +73,12 @@ def ledger_rows(ledger: Sequence[LedgerEntry]) -> list[dict[str, Any]]:
 
 
 def segment_rows(segments: Sequence[Segment], assignments: Sequence[Assignment], themes: Sequence[Theme],
-                 segment_categories: Sequence[tuple[str, float]] = (),
+                 segment_categories: Sequence[tuple[str, float]] = (), coded: Any = None,
+                 code_labels: dict[str, str] | None = None,
                  segment_off_list: Sequence[float] = ()) -> list[dict[str, Any]]:
-    """One row per kept segment: provenance, theme, and (when categories are given) the segment's own category
-    and its calibrated off-list score."""
+    """One row per kept segment: provenance, theme, (when categories are given) the segment's own category and its
+    calibrated off-list score, and (after the coding stage) its code, where the code came from and its calibrated
+    confidence."""
     by_segment = {assignment.segment_id: assignment for assignment in assignments}
     themes_by_id = {theme.theme_id: theme for theme in themes}
     rows = []
@@ -79,7 +90,8 @@ def segment_rows(segments: Sequence[Segment], assignments: Sequence[Assignment],
                      "weight": assignment.weight if assignment else None,
                      "secondary": format_secondary(assignment.secondary) if assignment else "",
                      "category_id": category[0], "category_score": category[1],
-                     "off_list_score": segment_off_list[position] if position < len(segment_off_list) else None})
+                     "off_list_score": segment_off_list[position] if position < len(segment_off_list) else None,
+                     **code_columns(coded, code_labels or {}, position)})
     return rows
 
 
@@ -178,13 +190,17 @@ def quote_rows(quotes: Sequence[Quote], themes: Sequence[Theme]) -> list[dict[st
             for quote in sorted(quotes, key=lambda q: (q.theme_id, q.rank))]
 
 
-TABLES = {  # file name -> (columns, builder)
+TABLES = {  # file name -> (columns, or a function of the run giving them; builder)
     "ledger.csv": (LEDGER_COLUMNS, lambda r: ledger_rows(r.ledger)),
-    "segments.csv": (SEGMENT_COLUMNS, lambda r: segment_rows(r.segments, r.assignments, r.themes,
-                                                             r.segment_categories,
-                                                             getattr(r, "segment_off_list", ()))),
-    "themes.csv": (THEME_COLUMNS, lambda r: theme_rows(r.themes, r.segments, r.assignments,
-                                                       [*r.categories, *getattr(r, "analyst_codes", ())])),
+    "segments.csv": (lambda r: SEGMENT_COLUMNS + answer_tables.attribute_column_names(r) + ["flags"],
+                     lambda r: answer_tables.with_segment_extras(
+                         segment_rows(r.segments, r.assignments, r.themes, r.segment_categories,
+                                      getattr(r, "coded", None), code_labels(r),
+                                      getattr(r, "segment_off_list", ())), r)),
+    "themes.csv": (THEME_COLUMNS + answer_tables.THEME_EXTRA_COLUMNS,
+                   lambda r: answer_tables.with_theme_extras(
+                       theme_rows(r.themes, r.segments, r.assignments,
+                                  [*r.categories, *getattr(r, "analyst_codes", ())]), r)),
     "assignments.csv": (ASSIGNMENT_COLUMNS, lambda r: assignment_rows(r.assignments, r.segments, r.themes)),
     "reassignments.csv": (REASSIGNMENT_COLUMNS, lambda r: reassignment_rows(r.reassignments, r.themes)),
     "theme_selection.csv": (None, lambda r: list(r.theme_selection)),
@@ -193,8 +209,13 @@ TABLES = {  # file name -> (columns, builder)
     "crosstab.csv": (CROSSTAB_COLUMNS, lambda r: crosstab_rows(r.crosstab, r.themes, r.categories,
                                                                r.config.mapping.fdr_alpha)),
     "disagreements.csv": (None, lambda r: list(r.disagreements)),
-    "quotes.csv": (QUOTE_COLUMNS, lambda r: quote_rows(r.quotes, r.themes)),
+    "quotes.csv": (QUOTE_COLUMNS + answer_tables.QUOTE_EXTRA_COLUMNS,
+                   lambda r: answer_tables.with_quote_extras(quote_rows(r.quotes, r.themes), r)),
     "answers.csv": (ANSWER_COLUMNS, lambda r: answer_rows(r.answers)),
+    "theme_attributes.csv": (answer_tables.ATTRIBUTE_MATRIX_COLUMNS, answer_tables.theme_attribute_rows),
+    "theme_answers.csv": (answer_tables.theme_answer_columns, answer_tables.theme_answer_rows),
+    "accuracy.csv": (ACCURACY_COLUMNS, lambda r: accuracy_rows(getattr(r, "coding_accuracy", None))),
+    "learning_curve.csv": (CURVE_COLUMNS, lambda r: curve_rows(getattr(r, "coding_accuracy", None))),
 }
 
 
@@ -205,11 +226,32 @@ def _union_columns(rows: Sequence[dict[str, Any]]) -> list[str]:
     return list(columns)
 
 
+EXACT_COPIES = {"segments.csv": "segments.parquet"}  # table -> the lossless copy written beside it
+
+
 def write_tables(result, out_dir: Path, names: Iterable[str]) -> dict[str, Path]:
     written = {}
     for name in names:
         columns, build = TABLES[name]
+        columns = columns(result) if callable(columns) else columns
         rows = build(result)
         write_csv(out_dir / name, rows, columns or _union_columns(rows))
         written[name] = out_dir / name
+        if name in EXACT_COPIES:
+            written[EXACT_COPIES[name]] = write_parquet(out_dir / EXACT_COPIES[name], rows,
+                                                        columns or _union_columns(rows))
     return written
+
+
+def write_parquet(path: Path, rows: Sequence[dict[str, Any]], columns: list[str]) -> Path:
+    """``rows`` as a Parquet table, every value exactly as in the records (no formula neutralisation)."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = {column: [row.get(column) for row in rows] for column in columns}
+    buffer = io.BytesIO()
+    pq.write_table(pa.table(data) if rows else pa.table({c: pa.array([], pa.string()) for c in columns}), buffer)
+    atomic_write_bytes(path, buffer.getvalue())
+    return path

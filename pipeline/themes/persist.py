@@ -12,7 +12,7 @@ import numpy as np
 from pipeline.categories import LemmaAnalyzer
 from pipeline.core.errors import PipelineError
 from pipeline.core.records import Assignment, Reassignment, Theme
-from pipeline.io.atomic import atomic_write_text
+from pipeline.io.atomic import atomic_write_text, current_umask
 from pipeline.themes.bertopic_adapter import bertopic_backend
 from pipeline.themes.representation import quiet_bertopic
 
@@ -26,6 +26,9 @@ def save_model(model, path: str | Path) -> None:
     with quiet_bertopic():
         model.topic_model_.save(path / "bertopic", serialization="safetensors", save_ctfidf=True,
                                 save_embedding_model=False)
+    for saved in (path / "bertopic").rglob("*"):  # safetensors writes 0600 whatever the umask
+        if saved.is_file():
+            saved.chmod(0o666 & ~current_umask())
     theme_ids = sorted(model.centroids_)
     np.savez(path / "centroids.npz", theme_ids=np.asarray(theme_ids, dtype=np.int64),
              centroids=np.vstack([model.centroids_[t] for t in theme_ids]) if theme_ids else np.zeros((0, 0)))
@@ -62,6 +65,9 @@ def load_model(cls, path: str | Path, embedder, with_topic_model: bool = True):
         return model
     from bertopic import BERTopic
 
+    if not (path / "bertopic").is_dir():  # BERTopic.load unpickles a *file* of that name: never give it one
+        raise PipelineError("not a saved theme model (bertopic/ is not a folder of safetensors files)",
+                            file=str(path))
     model.topic_model_ = BERTopic.load(str(path / "bertopic"), embedding_model=bertopic_backend(embedder))
     vectorizer = model.topic_model_.vectorizer_model
     vectorizer.analyzer = LemmaAnalyzer()  # BERTopic's save drops a callable analyzer

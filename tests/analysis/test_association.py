@@ -1,13 +1,16 @@
 """Respondent-level crosstab and disagreements, checked against values computed by hand."""
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 from scipy.stats import chi2
 
-from pipeline.analysis.association import crosstab, disagreements, odds_ratio
+from pipeline.analysis.association import crosstab, odds_ratio, odds_ratio_interval, risk_difference_interval
+from pipeline.analysis.disagreements import disagreements
+from pipeline.analysis.ratings import read_ratings
 from pipeline.core.config import MappingConfig
 from pipeline.core.errors import PipelineError
 from pipeline.core.records import UNASSIGNED, Answer, Assignment, Category, Segment, Theme
@@ -79,12 +82,12 @@ def cells():
 
 
 @pytest.mark.parametrize("theme_id, category_id, counts", [
-    # (n_with, barrier_with, n_without, barrier_without), counted by hand from PEOPLE
-    (0, "funding", (4, 3, 4, 1)),  # R6 blank and R9 (no kept segment) out; R4 carries 0 as a secondary theme
-    (1, "capacity", (4, 3, 3, 1)),  # R3 blank and R7 "don't know" are not rated
-    (0, "capacity", (3, 2, 4, 2)),
-    (UNASSIGNED, "funding", (2, 1, 6, 3)),  # R7 and R10 carry no theme; R8 has one themed segment
-    (UNASSIGNED, "capacity", (1, 0, 6, 4)),
+    # (n_with, major_with, n_without, major_without), counted by hand from PEOPLE; "small barrier" is not major
+    (0, "funding", (4, 2, 4, 1)),  # R6 blank and R9 (no kept segment) out; R4 carries 0 as a secondary theme
+    (1, "capacity", (4, 2, 3, 1)),  # R3 blank and R7 "don't know" are not rated
+    (0, "capacity", (3, 2, 4, 1)),
+    (UNASSIGNED, "funding", (2, 1, 6, 2)),  # R7 and R10 carry no theme; R8 has one themed segment
+    (UNASSIGNED, "capacity", (1, 0, 6, 3)),
 ])
 def test_association_counts_respondents_by_hand(cells, theme_id, category_id, counts):
     got = cell(cells, theme_id, category_id)
@@ -93,6 +96,9 @@ def test_association_counts_respondents_by_hand(cells, theme_id, category_id, co
     assert got.share_without == pytest.approx(counts[3] / counts[2])
     assert (got.share_with_low, got.share_with_high) == pytest.approx(wilson(counts[1], counts[0]))
     assert (got.share_without_low, got.share_without_high) == pytest.approx(wilson(counts[3], counts[2]))
+    assert sum(got.levels_with) == got.n_with and sum(got.levels_without) == got.n_without
+    assert got.levels == ("not a barrier", "small barrier", "major barrier")
+    assert got.levels_with[2] == got.barrier_with
 
 
 def test_association_every_theme_plus_unassigned_by_rated_category(cells):
@@ -100,17 +106,20 @@ def test_association_every_theme_plus_unassigned_by_rated_category(cells):
         (t, k) for t in (0, 1, UNASSIGNED) for k in ("funding", "capacity")}
 
 
-def test_association_fisher_for_small_tables_matches_hypergeometric_sum(cells):
-    got = cell(cells, 0, "funding")  # [[3, 1], [1, 3]]: every expected count is 2
+def test_association_primary_family_is_each_theme_against_its_own_category(cells):
+    assert {(c.theme_id, c.category_id) for c in cells if c.family == "primary"} == {(0, "funding"), (1, "capacity")}
+
+
+def test_association_fisher_on_major_vs_rest_matches_hypergeometric_sum(cells):
+    got = cell(cells, 0, "funding")  # [[2, 2], [1, 3]]
     assert got.test == "fisher" and got.small_cell
-    assert got.p_value == pytest.approx(fisher_two_sided(3, 1, 1, 3))
-    assert got.p_value == pytest.approx(34 / 70)
-    assert got.odds_ratio == pytest.approx(9.0)
+    assert got.p_value == pytest.approx(fisher_two_sided(2, 2, 1, 3))
+    assert got.odds_ratio == pytest.approx(3.0)
 
 
 def test_association_odds_ratio_uses_haldane_correction_for_zero_cells(cells):
-    got = cell(cells, UNASSIGNED, "capacity")  # [[0, 1], [4, 2]]
-    assert got.odds_ratio == pytest.approx((0.5 * 2.5) / (1.5 * 4.5))
+    got = cell(cells, UNASSIGNED, "capacity")  # [[0, 1], [3, 3]]
+    assert got.odds_ratio == pytest.approx((0.5 * 3.5) / (1.5 * 3.5))
 
 
 @pytest.mark.parametrize("table, expected", [
@@ -122,31 +131,73 @@ def test_association_odds_ratio_table(table, expected):
     assert (math.isnan(got) and math.isnan(expected)) or got == pytest.approx(expected)
 
 
-def test_association_bh_adjustment_across_table(cells):
-    tested = [c for c in cells if not math.isnan(c.p_value)]
-    p = sorted(c.p_value for c in tested)
-    m = len(p)
-    by_hand = [min(1.0, min(p[j] * m / (j + 1) for j in range(i, m))) for i in range(m)]
-    got = sorted(c.p_adjusted for c in tested)
-    assert got == pytest.approx(by_hand)
-    for c in tested:
-        assert c.p_adjusted >= c.p_value
+def test_association_odds_ratio_interval_is_woolfs():
+    ratio, low, high = odds_ratio_interval(np.array([[12, 8], [5, 15]]))
+    se = math.sqrt(1 / 12 + 1 / 8 + 1 / 5 + 1 / 15)
+    assert ratio == pytest.approx(4.5)
+    assert (low, high) == pytest.approx((4.5 * math.exp(-1.959964 * se), 4.5 * math.exp(1.959964 * se)), rel=1e-5)
 
 
-def test_association_large_table_uses_chi_square_with_yates():
-    people = {}
-    for i in range(40):  # 20 carrying theme 0 (14 barrier), 20 not (6 barrier)
-        theme = 0 if i < 20 else 1
-        barrier = (i < 14) or (20 <= i < 26)
-        people[f"P{i}"] = ([(theme, ())], "major barrier" if barrier else "not a barrier", "")
-    cells = crosstab(*build(people), THEMES, CATEGORIES, MappingConfig(min_cell=5))
-    got = cell(cells, 0, "funding")
-    assert got.test == "chi2" and not got.small_cell
-    a, b, c, d = 14, 6, 6, 14
-    n = a + b + c + d
-    statistic = n * (abs(a * d - b * c) - n / 2) ** 2 / ((a + b) * (c + d) * (a + c) * (b + d))
-    assert got.p_value == pytest.approx(chi2.sf(statistic, df=1))
-    assert got.odds_ratio == pytest.approx(a * d / (b * c))
+def test_association_risk_difference_interval_is_newcombes_from_wilson_intervals():
+    difference, low, high = risk_difference_interval(12, 20, 5, 20)
+    (l1, u1), (l2, u2) = wilson(12, 20), wilson(5, 20)
+    p1, p2 = 12 / 20, 5 / 20
+    assert difference == pytest.approx(p1 - p2)
+    assert low == pytest.approx(p1 - p2 - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2))
+    assert high == pytest.approx(p1 - p2 + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
+
+
+def _bh(p):
+    order = sorted(range(len(p)), key=lambda i: p[i])
+    m, adjusted, running = len(p), [0.0] * len(p), 1.0
+    for rank in range(m, 0, -1):
+        i = order[rank - 1]
+        running = min(running, p[i] * m / rank)
+        adjusted[i] = running
+    return adjusted
+
+
+@pytest.mark.parametrize("family", ["primary", "exploratory"])
+def test_association_bh_adjustment_within_each_family_only(cells, family):
+    tested = [c for c in cells if c.family == family and not math.isnan(c.p_value)]
+    assert len(tested) >= 2
+    assert [c.p_adjusted for c in tested] == pytest.approx(_bh([c.p_value for c in tested]))
+    everything = [c for c in cells if not math.isnan(c.p_value)]
+    if family == "primary":  # corrected over the whole grid, it would be larger
+        pooled = dict(zip(map(id, everything), _bh([c.p_value for c in everything])))
+        assert all(c.p_adjusted <= pooled[id(c)] + 1e-12 for c in tested)
+
+
+def _people(n_with, with_levels, n_without, without_levels):
+    """Respondents carrying theme 0 (then not), rated on the funding column level by level."""
+    people, values = {}, ["not a barrier", "small barrier", "major barrier"]
+    for group, (n, levels) in enumerate(((n_with, with_levels), (n_without, without_levels))):
+        ratings = [values[k] for k, count in enumerate(levels) for _ in range(count)]
+        assert len(ratings) == n
+        for i, rating in enumerate(ratings):
+            people[f"G{group}-{i}"] = ([(0 if group == 0 else 1, ())], rating, "")
+    return people
+
+
+def test_association_trend_test_is_linear_by_linear_over_the_levels():
+    people = _people(20, (3, 5, 12), 30, (10, 12, 8))
+    got = cell(crosstab(*build(people), THEMES, CATEGORIES, MappingConfig(association_test="trend")), 0, "funding")
+    rows = [(1.0 if key.startswith("G0") else 0.0, ["not a barrier", "small barrier", "major barrier"].index(v[1]))
+            for key, v in people.items()]
+    x, y = np.array(rows).T
+    r = np.corrcoef(x, y)[0, 1]
+    assert got.test == "trend"
+    assert got.p_value == pytest.approx(chi2.sf((len(x) - 1) * r * r, df=1), rel=1e-6)
+    assert got.levels_with == (3, 5, 12) and got.levels_without == (10, 12, 8)
+
+
+def test_association_trend_and_major_vs_rest_differ_where_only_the_middle_moves():
+    # the same share rates it major on both sides; carriers move from "not" to "small" only
+    people = _people(30, (1, 19, 10), 30, (19, 1, 10))
+    trend = cell(crosstab(*build(people), THEMES, CATEGORIES, MappingConfig(association_test="trend")), 0, "funding")
+    binary = cell(crosstab(*build(people), THEMES, CATEGORIES, MappingConfig()), 0, "funding")
+    assert trend.p_value < 0.01 < binary.p_value
+    assert binary.risk_difference == pytest.approx(0.0)
 
 
 @pytest.mark.parametrize("min_cell, small", [(1, False), (3, True)])
@@ -155,7 +206,7 @@ def test_association_small_cell_flag_follows_min_cell(min_cell, small):
               for i in range(8)}
     got = cell(crosstab(*build(people), THEMES, CATEGORIES, MappingConfig(min_cell=min_cell)), 0, "funding")
     assert got.small_cell is small
-    assert got.test == ("fisher" if small else "chi2")
+    assert got.test == "fisher"
 
 
 def test_association_empty_row_is_not_tested():
@@ -165,14 +216,67 @@ def test_association_empty_row_is_not_tested():
     assert math.isnan(got.p_value) and math.isnan(got.p_adjusted) and math.isnan(got.odds_ratio)
 
 
-def test_association_no_rating_columns_gives_empty_table():
-    assert crosstab(*build(), THEMES, [CATEGORIES[2]], MappingConfig()) == []
+def test_association_no_rating_anywhere_gives_empty_table():
+    answers, segments, assignments = build()
+    bare = [dataclasses.replace(a, ratings={}) for a in answers]
+    assert crosstab(bare, segments, assignments, THEMES, [CATEGORIES[2]], MappingConfig()) == []
 
 
 def test_association_misaligned_inputs_raise():
     answers, segments, assignments = build()
     with pytest.raises(PipelineError, match="aligned"):
         crosstab(answers, segments, assignments[:-1], THEMES, CATEGORIES, MappingConfig())
+
+
+def test_association_merged_theme_stands_for_its_parts_categories_too():
+    themes = [Theme(0, "money and staff", ("money",), 8, 1.0, category_id="funding"), THEMES[1]]
+    cells = crosstab(*build(), themes, CATEGORIES, MappingConfig(), merged_categories={0: ("capacity",)})
+    assert {(c.theme_id, c.category_id) for c in cells if c.family == "primary"} == {
+        (0, "funding"), (0, "capacity"), (1, "capacity")}
+    pinned = [dataclasses.replace(themes[0], pinned=True), THEMES[1]]  # the analyst's pin decides alone
+    cells = crosstab(*build(), pinned, CATEGORIES, MappingConfig(), merged_categories={0: ("capacity",)})
+    assert {(c.theme_id, c.category_id) for c in cells if c.family == "primary"} == {(0, "funding"), (1, "capacity")}
+
+
+def _with_extra(column, values):
+    answers, segments, assignments = build()
+    answers = [dataclasses.replace(a, ratings={**a.ratings, column: v}) for a, v in zip(answers, values)]
+    return answers, segments, assignments
+
+
+def test_association_extra_rating_column_on_the_barrier_scale_gives_exploratory_rows():
+    values = ["major barrier", "not a barrier", "small barrier", "major barrier", "not a barrier", "major barrier",
+              "not a barrier", "small barrier", "major barrier", "not a barrier"]
+    cells = crosstab(*_with_extra("r_estates", values), THEMES, CATEGORIES, MappingConfig())
+    got = cell(cells, 0, "r_estates")
+    assert got.family == "exploratory" and got.rating_column == "r_estates" and got.test == "fisher"
+    assert (got.n_with, got.barrier_with) == (4, 2)  # R1 major, R2 not, R3 small, R4 major
+
+
+def test_association_extra_rating_column_with_its_own_scale_is_binarised_at_the_upper_half():
+    values = ["very high", "high", "low", "very low", "high", "low", "very low", "high", "low", "very high"]
+    config = MappingConfig(rating_scales={"confidence": ["very low", "low", "high", "very high"]},
+                           association_test="trend")
+    got = cell(crosstab(*_with_extra("confidence", values), THEMES, CATEGORIES, config), 0, "confidence")
+    assert got.levels == ("very low", "low", "high", "very high") and got.test == "trend"
+    assert (got.n_with, got.barrier_with) == (4, 2)  # R1 very high, R2 high, R3 low, R4 very low
+
+
+def test_association_unordered_extra_column_gets_chi_square_and_no_binary_effect():
+    values = ["north", "south", "north", "east", "south", "north", "east", "south", "north", "east"]
+    got = cell(crosstab(*_with_extra("region", values), THEMES, CATEGORIES, MappingConfig()), 0, "region")
+    assert got.test == "chi2" and math.isnan(got.share_with) and math.isnan(got.risk_difference)
+    assert got.levels == ("east", "north", "south")
+
+
+def test_association_values_off_the_scale_are_not_rated_and_warned_about():
+    answers, segments, assignments = build()
+    answers[0] = dataclasses.replace(answers[0], ratings={**answers[0].ratings, "r_funding": "Majr barrier"})
+    ratings = read_ratings(answers, CATEGORIES, MappingConfig())
+    assert ratings.get("R1", "r_funding") is None and ratings.get("R2", "r_funding") == "small barrier"
+    assert ratings.get("R7", "r_capacity") is None and ratings.unrated["r_capacity"] == 1  # "Don't know"
+    (warning,) = ratings.warnings()
+    assert "r_funding" in warning and "'majr barrier' (1)" in warning
 
 
 def test_association_disagreements_both_kinds():

@@ -6,12 +6,9 @@ import pytest
 
 from pipeline.core.config import QuotesConfig
 from pipeline.core.errors import PipelineError
-from pipeline.analysis.quotes import (
-    identifiability_flags,
-    is_quotable,
-    quotes_for_theme,
-    select_quotes,
-)
+from pipeline.analysis.identify import identifiability_flags
+from pipeline.analysis.quote_text import is_quotable
+from pipeline.analysis.quotes import quotes_for_theme, select_quotes
 from pipeline.core.records import UNASSIGNED, Answer, Assignment, Quote, Segment, Theme
 
 
@@ -81,9 +78,12 @@ THEMES = [Theme(0, "Staff capacity", ("staff",), 5, 1.0), Theme(1, "Staff morale
 CONFIG = QuotesConfig(per_theme=2, min_chars=20, max_chars=200)
 
 
-def run(rows, config=CONFIG, themes=THEMES):
+def run(rows, config=CONFIG, themes=THEMES, **kwargs):
+    """Quotes of ``rows``; every segment counts as confidently coded unless the config says otherwise."""
     segments, assignments, embeddings, answers = make_inputs(rows)
-    return select_quotes(themes, assignments, segments, embeddings, answers, config)
+    if "confident_share" not in config.model_fields_set:
+        config = config.model_copy(update={"confident_share": 1.0})
+    return select_quotes(themes, assignments, segments, embeddings, answers, config, **kwargs)
 
 
 NEAR_DUPLICATES = [  # R1 is the most central, R2 says nearly the same, R4 is the most different
@@ -137,16 +137,17 @@ def test_quotes_skip_repeated_wording():
     assert [q.respondent_id for q in quotes] == ["R1", "R4", "R5"]
 
 
-def test_quotes_flagged_rank_after_unflagged_and_keep_flags():
+def test_quotes_flagged_compete_and_are_shown_with_their_flags():
     rows = [("R1", "Dr Smith told us the team has no capacity.", [1.0, 0.0], 0),  # the most central
             ("R2", "The team has no capacity left to plan.", [0.9, 0.3], 0),
             ("R3", "Ring 07700 900123 if you want the details.", [0.9, -0.3], 0)]
     config = QuotesConfig(per_theme=3, min_chars=20, max_chars=200, diversity=0.0)
     quotes = run(rows, config)
-    assert [q.respondent_id for q in quotes] == ["R2", "R1", "R3"]
-    assert [q.flags for q in quotes] == [(), ("titled-name",), ("phone",)]
+    assert [q.respondent_id for q in quotes] == ["R1", "R2", "R3"]
+    assert [q.flags for q in quotes] == [("titled-name",), (), ("phone",)]
+    # one printable quote asked for: the flagged one that ranked above it is shown too, with its flag
     only_one = run(rows, QuotesConfig(per_theme=1, min_chars=20, max_chars=200, diversity=0.0))
-    assert [(q.respondent_id, q.flags) for q in only_one] == [("R2", ())]
+    assert [(q.respondent_id, q.flags) for q in only_one] == [("R1", ("titled-name",)), ("R2", ())]
 
 
 def test_quotes_configured_terms_flag_quotes():
@@ -211,3 +212,87 @@ def test_quotes_for_theme_by_mapped_category_id(ranked_quotes, key):
 
     themes = [dataclasses.replace(THEMES[0], category_id="capacity_cat"), *THEMES[1:]]
     assert {q.theme_id for q in quotes_for_theme(ranked_quotes, themes, key, n=2)} == {0}
+
+
+# --- whole sentences, confident coding, n honoured (issue 14) -------------------------------------------------
+
+def _segment(answer_text, piece, index=0, answer_id="survey.csv:1", respondent="R1"):
+    start = answer_text.index(piece)
+    return Segment(f"{answer_id}#{index}", answer_id, respondent, "survey.csv", 1, index, start, start + len(piece),
+                   piece, piece)
+
+
+@pytest.mark.parametrize("answer, piece, expected", [
+    # a sentence pointing back takes its antecedent in
+    ("We disagree with the trust about future activity. Both can't be right, and the gap is our deficit.",
+     "Both can't be right, and the gap is our deficit.",
+     "We disagree with the trust about future activity. Both can't be right, and the gap is our deficit."),
+    ("Staff are exhausted. The deadline is too soon for anyone.", "The deadline is too soon for anyone.",
+     "The deadline is too soon for anyone."),
+    # a list answer is quoted whole
+    ("Stop-start money:\n- winter money\n- resilience money\nAll non-recurrent, all with their own reports.",
+     "All non-recurrent, all with their own reports.",
+     "Stop-start money:\n- winter money\n- resilience money\nAll non-recurrent, all with their own reports."),
+    # a piece that starts mid-sentence is a fragment: never quoted
+    ("The plan, which nobody has read, is due in June.", "which nobody has read, is due in June.", None),
+    # an answer's own first sentence may point at the question
+    ("This is far too rushed to involve the public.", "This is far too rushed to involve the public.",
+     "This is far too rushed to involve the public."),
+])
+def test_quotes_span_is_whole_sentences_of_the_answer(answer, piece, expected):
+    from pipeline.analysis.quote_text import quote_span
+
+    span = quote_span(answer, _segment(answer, piece), max_chars=300)
+    assert (answer[span[0]:span[1]] if span else None) == expected
+
+
+def test_quotes_span_too_long_with_its_antecedent_is_not_quoted():
+    from pipeline.analysis.quote_text import quote_span
+
+    answer = "Background " * 30 + "matters. But it cannot be fixed locally."
+    assert quote_span(answer, _segment(answer, "But it cannot be fixed locally."), max_chars=120) is None
+
+
+def test_quotes_are_printed_as_the_whole_sentences_not_the_fragment():
+    answer = "We disagree with the trust about future activity. Both can't be right, and the gap is our deficit."
+    piece = "Both can't be right, and the gap is our deficit."
+    segment = _segment(answer, piece)
+    answers = [Answer("survey.csv:1", "survey.csv", 1, "R1", answer)]
+    quotes = select_quotes([Theme(0, "Activity", (), 1, 1.0)], [Assignment(segment.segment_id, 0, 1.0)], [segment],
+                           np.array([[1.0, 0.0]]), answers, QuotesConfig(min_chars=20, confident_share=1.0))
+    assert [q.text for q in quotes] == [answer]
+    assert quotes[0].answer_id == "survey.csv:1"
+
+
+def _coded(n, category="capacity"):
+    """n one-sentence answers of theme 0, coded to ``category`` with scores 0.1, 0.2, ..."""
+    words = ["Planners", "Managers", "Analysts", "Clinicians", "Directors", "Officers", "Nurses", "Chairs",
+             "Commissioners", "Accountants", "Lawyers", "Estates teams"]
+    reasons = ["are worn out", "left last year", "cannot be hired", "have no spare hours", "were cut in half",
+               "do two jobs", "burn out fast", "are seconded away", "lack the skills", "are all interims",
+               "quit in droves", "are stretched thin"]
+    rows = [(f"R{i}", f"{words[i - 1]} {reasons[i - 1]} and nobody can plan.", [1.0, 0.01 * i], 0)
+            for i in range(1, n + 1)]
+    segments, assignments, embeddings, answers = make_inputs(rows)
+    scores = [(category, round(0.1 * i, 2)) for i in range(1, n + 1)]
+    return segments, assignments, embeddings, answers, scores
+
+
+def test_quotes_come_only_from_the_confidently_coded_share():
+    from pipeline.analysis.quotes import QuoteInputs
+
+    segments, assignments, embeddings, answers, scores = _coded(6)
+    scores[5] = ("footprints", 0.9)  # coded to another category: never a quote of the capacity theme
+    theme = Theme(0, "Staff capacity", (), 6, 1.0, category_id="capacity")
+    inputs = QuoteInputs(answers, None, scores, {0: ("capacity",)})
+    quotes = select_quotes([theme], assignments, segments, embeddings, answers,
+                           QuotesConfig(per_theme=6, min_chars=20, confident_share=0.6), inputs)
+    assert sorted(q.respondent_id for q in quotes) == ["R3", "R4", "R5"]  # the surest 60% of the 5 capacity ones
+    assert sorted(q.confidence for q in quotes) == [0.3, 0.4, 0.5]
+
+
+def test_quotes_n_is_honoured_beyond_the_configured_number():
+    segments, assignments, embeddings, answers, _ = _coded(12)
+    config = QuotesConfig(per_theme=5, min_chars=20, confident_share=1.0, diversity=0.0)
+    assert len(select_quotes(THEMES[:1], assignments, segments, embeddings, answers, config)) == 5
+    assert len(select_quotes(THEMES[:1], assignments, segments, embeddings, answers, config, n=11)) == 11

@@ -149,7 +149,9 @@ def test_codebook_rows_have_typical_and_borderline_examples(corpus):
     segments, assignments, embeddings = corpus
     quality = label_quality(THEMES, assignments, segments, embeddings)
     rows = build_codebook(THEMES, assignments, segments, embeddings, CATEGORIES, quality)
-    assert [r["theme_id"] for r in rows] == [1, 2, 3, 4]
+    assert [(r["theme_id"], r["status"]) for r in rows] == [(1, "code"), (2, "code"), (3, "code"), (4, "code"),
+                                                            (5, "noise")]  # the noise theme listed last
+    assert rows[-1]["typical_1"] == "" and rows[-1]["category"].startswith("noise")
     staff = rows[0]
     assert set(staff) == set(CODEBOOK_COLUMNS)
     assert staff["category"] == "Lack of organisational or staff capacity" and staff["category_id"] == "capacity"
@@ -169,7 +171,7 @@ def test_codebook_markdown_and_files(tmp_path, corpus):
     assert text.startswith("# Barriers codebook")
     assert "## 2. council budgets" in text and "**Definition.** Money councils lack." in text
     assert "> Staff have no time left to plan together." in text and "_(close to: council budgets)_" in text
-    assert "thanks survey" not in text
+    assert "## 5. thanks survey" in text and "**Marked noise** in labels.yaml" in text
     assert "**Weak label:** distinctiveness" in text
     csv_path, md_path = write_codebook(tmp_path, rows)
     with open(csv_path, newline="", encoding="utf-8") as handle:
@@ -177,3 +179,14 @@ def test_codebook_markdown_and_files(tmp_path, corpus):
     assert [r["label"] for r in read] == [r["label"] for r in rows]
     assert read[0]["borderline_1"] == ROWS[4][1] and read[0]["keywords"] == "staff, time"
     assert md_path.read_text(encoding="utf-8") == codebook_markdown(rows)
+
+
+def test_codebook_names_merges_and_never_shows_a_flagged_example(corpus):
+    segments, assignments, embeddings = corpus
+    flags = [("titled-name",) if k == 0 else () for k in range(len(segments))]
+    rows = build_codebook(THEMES, assignments, segments, embeddings, CATEGORIES, flags=flags, merges={1: (7, 9)})
+    staff = rows[0]
+    assert staff["merged_from"] == "7, 9"
+    shown = [staff[f"typical_{i}"] for i in (1, 2, 3)] + [staff["borderline_1"], staff["borderline_2"]]
+    assert segments[0].text not in shown and all(shown)
+    assert "**Merged from** theme(s) 7, 9" in codebook_markdown(rows)

@@ -294,3 +294,20 @@ def test_benchmarks_theme_options_parse_toml_values_and_reject_unknown_keys():
         parse_theme_options(["no_such_key=1"])
     with pytest.raises(PipelineError, match="KEY=VALUE"):
         parse_theme_options(["off_list_elevation"])
+
+
+def test_benchmarks_backends_paired_bootstrap_matches_the_metrics_one():
+    """The vectorised paired bootstrap of benchmarks.backends gives benchmarks.metrics' numbers exactly."""
+    import numpy as np
+
+    from benchmarks import metrics
+    from benchmarks.backends import paired_f1_difference
+
+    rng = np.random.default_rng(3)
+    names = ["a", "b", "c", "d"]
+    gold = [tuple(rng.choice(names, size=rng.integers(1, 3), replace=False)) for _ in range(120)]
+    a = [None if rng.random() < 0.1 else str(rng.choice(names + ["z"])) for _ in gold]
+    b = [g[0] if rng.random() < 0.6 else str(rng.choice(names)) for g in gold]
+    fast = paired_f1_difference(gold, a, b, n_resamples=60, seed=5)
+    slow = metrics.paired_f1_difference(gold, a, b, n_resamples=60, seed=5)
+    assert fast == pytest.approx(slow, abs=1e-12)

@@ -9,7 +9,7 @@ from pipeline.cli import app
 runner = CliRunner()
 
 COMMANDS = [["run"], ["ingest"], ["themes"], ["report"], ["quotes"], ["validate"], ["validate", "sample"],
-            ["validate", "score"], ["serve"], ["export"], ["export", "qdpx"], ["export", "qdc"], ["export", "xlsx"]]
+            ["validate", "score"], ["code"], ["serve"], ["export"], ["export", "qdpx"], ["export", "qdc"], ["export", "xlsx"]]
 
 
 def _commands(group=None, path=()):

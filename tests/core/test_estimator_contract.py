@@ -36,6 +36,7 @@ def _data(tiny_texts, tiny_categories, fake_embedder) -> dict:
 
 
 def _cases() -> dict[str, Case]:
+    from pipeline.analyst.trained import TrainedCoder
     from pipeline.categories import CategoryCoder, OffListDetector, OffListScorer
     from pipeline.mapping import CategoryMapper
     from pipeline.themes import ThemeModel
@@ -67,6 +68,11 @@ def _cases() -> dict[str, Case]:
         make=lambda seed: CategoryMapper(random_state=seed),
         fit=lambda est, d: est.fit(d["themes"], d["assignments"], d["X"], d["categories"], d["embedder"]),
         result=lambda est: ([(t.category_id, t.emergent, t.confidence) for t in est.themes_], est.scores_))
+    cases["TrainedCoder"] = Case(
+        make=lambda seed: TrainedCoder(random_state=seed),
+        fit=lambda est, d: est.fit(d["X"], d["categories"], [0, 1, 12, 13, 18, 19], ["staff"] * 2 + ["footprint"] * 2
+                                   + ["money"] * 2, embedder=d["embedder"]),
+        result=lambda est: (est.labels_.tolist(), est.proba_.round(6).tolist(), est.prior_weight_))
     return cases
 
 

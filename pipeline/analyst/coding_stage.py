@@ -1,0 +1,75 @@
+"""The ``coding`` stage: every segment's code, from the analyst's codes where there are any (trained), else from the
+label-free coder the themes came from.
+
+The analyst's codes are the corpus's coded file (``validate.coded_file``, written by `pipeline code`) plus the
+labels.yaml recodes that name a code (``segments: {"f.csv:3#0": {theme: political_will}}``); the code list is the
+closed list plus the analyst's codes (labels.yaml ``codes:``, promoted emergent themes included). A coded segment
+that no longer exists, or a code no longer on the list, is a warning: a re-run on a changed corpus never fails.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.analyst.accuracy import accuracy_report
+from pipeline.analyst.coded_sheets import RANDOM, read_store
+from pipeline.analyst.labels_file import load_labels
+from pipeline.analyst.trained import LABEL_FREE, TrainedCoder
+from pipeline.core.artifacts import Categories, Cleaned, Coded, Embedded, Labelled, ThemeFit
+from pipeline.core.context import RunContext
+
+
+def analyst_coded(ctx: RunContext, segment_ids: list[str], code_ids: set[str]
+                  ) -> tuple[dict[str, str], set[str], list[str]]:
+    """segment id -> code id from the coded file and labels.yaml recodes to a code; the segments coded from a
+    random sample (the blind sheet); warnings for stale entries."""
+    path = ctx.corpus_file(ctx.config.validate.coded_file)
+    rows = read_store(path)
+    known = set(segment_ids)
+    coded, gone, stale, random_sample = {}, 0, set(), set()
+    for row in rows:
+        if row["segment_id"] not in known:
+            gone += 1
+        elif row["code"] not in code_ids:
+            stale.add(row["code"])
+        else:
+            coded[row["segment_id"]] = row["code"]
+            if row.get("chosen_by") == RANDOM:
+                random_sample.add(row["segment_id"])
+    labels = ctx.labels
+    if labels is None and ctx.corpus_file(ctx.config.labels_file) is not None:
+        labels = load_labels(ctx.corpus_file(ctx.config.labels_file))
+    by_answer: dict[str, list[str]] = {}
+    for segment in segment_ids:
+        by_answer.setdefault(segment.rpartition("#")[0], []).append(segment)
+    recodes = sorted(getattr(labels, "segments", {}).values(), key=lambda r: "#" in r.target) if labels else []
+    for recode in recodes:  # answer-level first, so a segment-level recode wins; labels.yaml wins over sheets
+        if isinstance(recode.theme, str) and recode.theme in code_ids:
+            coded.update(dict.fromkeys([recode.target] if recode.target in known else by_answer.get(recode.target, []),
+                                       recode.theme))
+    warnings = []
+    if gone:
+        warnings.append(f"{path}: {gone} coded segment(s) no longer in the corpus; their codes are kept in the file "
+                        "but not used")
+    if stale:
+        warnings.append(f"{path}: codes no longer on the code list, not used: {', '.join(sorted(stale))}")
+    return coded, random_sample, warnings
+
+
+def coding_stage(ctx: RunContext, clean: Cleaned, embed: Embedded, themes: ThemeFit, labels: Labelled,
+                 categories: Categories) -> Coded:
+    code_list = [*categories.categories, *labels.codes]
+    segment_ids = [s.segment_id for s in clean.segments]
+    coded, random_sample, warnings = analyst_coded(ctx, segment_ids, {c.category_id for c in code_list})
+    if not coded or len(code_list) < 2:
+        label_free = tuple((code, LABEL_FREE, float(score) if score is not None else float("nan"))
+                           for code, score in themes.segment_categories)
+        return Coded(label_free, warnings=tuple(warnings))
+    row_of = {segment: i for i, segment in enumerate(segment_ids)}
+    index = sorted(row_of[s] for s in coded)
+    coder = TrainedCoder(random_state=ctx.config.seed).fit(
+        embed.embeddings, code_list, index, [coded[segment_ids[i]] for i in index], embedder=embed.embedder)
+    report = accuracy_report(coder, embed.embeddings, {c.category_id: c.label for c in code_list},
+                             random_rows=np.array([segment_ids[i] in random_sample for i in index], dtype=bool))
+    codes = tuple((coder.classes_[label], str(source), round(float(conf), 4))
+                  for label, source, conf in zip(coder.labels_, coder.source_, coder.confidence_))
+    return Coded(codes, tuple(coder.classes_), coder.proba_, report, len(index), tuple(warnings))

@@ -1,0 +1,71 @@
+"""End to end on the workspace survey (fake embedder): an analyst-added code (labels.yaml ``codes:``) is learned from
+a few coded segments, its near neighbours change code, and the analyst's codes survive a re-run and a corpus that
+grows."""
+from __future__ import annotations
+
+import csv
+
+from pipeline import runner
+from pipeline.workspace.trained import code_from_sheets, next_sheet
+from tests.conftest import TINY_TOPICS
+
+LABELS = """\
+codes:
+  politics: {label: Political resistance, definition: Councillors and local politicians resist the plan.}
+"""
+
+
+def _segments(out):
+    with (out / "segments.csv").open(encoding="utf-8", newline="") as handle:
+        return {r["segment_id"]: r for r in csv.DictReader(handle)}
+
+
+def _politics(segments):
+    return [s for s, r in segments.items() if r["text"] in TINY_TOPICS["politics"]]
+
+
+def test_trained_coding_learns_an_added_code_and_keeps_analyst_codes(fresh_run):
+    corpus, out, models, config = fresh_run["corpus"], fresh_run["out"], fresh_run["models"], fresh_run["config"]
+    (corpus / "labels.yaml").write_text(LABELS, encoding="utf-8")
+    runner.run(corpus, config, out, until="report", model_dir=models, reuse_only=True)
+    before = _segments(out)
+    politics = _politics(before)
+    assert not any(before[s]["code"] == "politics" for s in politics)  # label-free: only the closed list
+    coded = politics[:3]
+    others = [s for s, r in before.items() if r["text"] in TINY_TOPICS["staff"] + TINY_TOPICS["money"]][:6]
+    sheet = fresh_run["root"] / "coded_by_ann.csv"
+    rows = [["segment_id", "code"]] + [[s, "politics"] for s in coded] + \
+        [[s, "staff" if before[s]["text"] in TINY_TOPICS["staff"] else "money"] for s in others]
+    with sheet.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    outcome = code_from_sheets(out, [sheet], corpus, config, model_dir=models)
+    assert outcome.n_new == len(coded) + len(others)
+    after = _segments(out)
+    assert all(after[s]["code"] == "politics" and after[s]["code_source"] == "analyst" for s in coded)
+    near = [s for s in politics if s not in coded]
+    assert sum(after[s]["code"] == "politics" for s in near) >= len(near) - 1  # the neighbours follow
+    assert after[near[0]]["code_label"] == "Political resistance"
+
+    runner.run(corpus, config, out, until="report", model_dir=models)  # a plain re-run keeps the codes
+    assert all(_segments(out)[s]["code_source"] == "analyst" for s in coded + others)
+
+    (corpus / "wave2.csv").write_text("respondent_id,other_barriers\nW1,Councillors block every closure for "
+                                      "political reasons.\nW2,There is no funding left in the budget.\n",
+                                      encoding="utf-8")
+    runner.run(corpus, config, out, until="report", model_dir=models)
+    grown = _segments(out)
+    assert all(grown[s]["code_source"] == "analyst" and grown[s]["code"] == before_code
+               for s, before_code in {**dict.fromkeys(coded, "politics"),
+                                      **{s: after[s]["code"] for s in others}}.items())
+    new = {r["text"]: r for r in grown.values() if r["file"] == "wave2.csv"}
+    assert new["Councillors block every closure for political reasons."]["code"] == "politics"
+    assert new["There is no funding left in the budget."]["code"] == "money"
+    assert all(r["code_source"] == "trained" for r in new.values())
+
+
+def test_next_sheet_with_nothing_coded_covers_every_code(fresh_run):
+    path, picked, advice = next_sheet(fresh_run["out"], 6, fresh_run["corpus"], fresh_run["config"],
+                                      model_dir=fresh_run["models"])
+    segments = _segments(fresh_run["out"])
+    assert len(picked) == 6 and {segments[s]["code"] for s in picked} == {"staff", "footprint", "money"}
+    assert "nothing coded yet" in advice and path.name == "next_1.csv"
