@@ -172,18 +172,24 @@ def test_server_cli_errors_are_one_line(tmp_path, monkeypatch):
 
 
 def test_server_themes_list_shows_the_off_list_score_only_when_themes_csv_has_it(served):
-    client = served["client"]
-    assert "Off-list score" not in client.get(f"/?token={TOKEN}").text
-    path = served["out"] / "themes.csv"
-    table = rows(path)
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=[*table[0], "off_list_score"])
-        writer.writeheader()
-        writer.writerows({**row, "off_list_score": "0.8125" if k == 0 else "0.1"} for k, row in enumerate(table))
     from pipeline.workspace.session import RunView
 
-    served["workspace"].view = RunView.load(served["out"])
-    page = client.get("/").text
+    client = served["client"]
+    path = served["out"] / "themes.csv"
+    table = rows(path)
+    assert "off_list_score" in table[0]  # a run writes it (pipeline.categories.offlist_score)
+
+    def rewrite(with_score: bool) -> str:
+        fields = [f for f in table[0] if f != "off_list_score"] + (["off_list_score"] if with_score else [])
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows({**row, "off_list_score": "0.8125" if k == 0 else "0.1"} for k, row in enumerate(table))
+        served["workspace"].view = RunView.load(served["out"])
+        return client.get(f"/?token={TOKEN}").text
+
+    assert "Off-list score" not in rewrite(False)  # an older run's themes.csv without the column
+    page = rewrite(True)
     assert "Off-list score" in page and "0.81" in page
 
 
