@@ -116,3 +116,19 @@ def test_sampled_fit_is_saved_and_reused_with_the_same_assignments(tmp_path):
     assert [t.size for t in second.themes] == [t.size for t in first.themes]
     bigger = config.model_copy(update={"scale": config.scale.model_copy(update={"fit_sample": 180})})
     assert not runner.run(corpus, bigger, None, until="themes", model_dir=tmp_path / "models").theme_model_reused
+
+
+def test_scaled_every_segment_gets_an_off_list_score_calibrated_on_the_sample():
+    from pipeline.categories import OffListScorer
+    from pipeline.themes.stage import _sampled_off_list
+    from tests.categories.test_offlist_score import CATEGORIES as FOUR, DirectionEmbedder, planted
+
+    X, clusters = planted(offlist=True, seed=4)
+    sample = np.arange(0, len(X), 2)
+    scores = np.asarray(_sampled_off_list(X, sample, FOUR, DirectionEmbedder(), 7))
+    assert scores.shape == (len(X),)
+    on_sample = OffListScorer(random_state=7).fit(X[sample], FOUR, DirectionEmbedder()).score_
+    assert np.allclose(scores[sample], on_sample, atol=1e-4)
+    unseen = np.setdiff1d(np.arange(len(X)), sample)
+    assert scores[unseen][clusters[unseen] == 4].mean() > 0.5 > scores[unseen][clusters[unseen] < 4].mean()
+    assert _sampled_off_list(X, sample, [], DirectionEmbedder(), 7) == ()
