@@ -166,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
                                "machine": machine(), "methods": methods, "sets": []}
     for name in args.sets.split(","):
         results["sets"].append(run_set(name, backends, methods, args))
+        results["sets"][-1]["load_avg_after"] = [round(x, 2) for x in os.getloadavg()]  # a shared machine
+        results["sets"][-1]["finished_utc"] = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
         Path(args.results).parent.mkdir(parents=True, exist_ok=True)
         Path(args.results).write_text(json.dumps(results, indent=1), encoding="utf-8")
     print(markdown(results))
