@@ -134,6 +134,9 @@ def markdown(results: dict[str, Any]) -> str:
             cells = []
             for method in methods:
                 diff = scores.get(f"{method}_vs_torch")
+                if method not in scores:  # not run on this set
+                    cells += ["not run", "–"]
+                    continue
                 cells += [f"{scores[method]:.3f}", "–" if diff is None else
                           f"{diff['difference']:+.3f} [{diff['low']:+.3f}, {diff['high']:+.3f}] {diff['verdict']}"]
             lines.append(f"| {entry['set']} | {backend} | " + " | ".join(cells) + " |")
