@@ -134,6 +134,9 @@ def markdown(results: dict[str, Any]) -> str:
             cells = []
             for method in methods:
                 diff = scores.get(f"{method}_vs_torch")
+                if method not in scores:  # not run on this set
+                    cells += ["not run", "–"]
+                    continue
                 cells += [f"{scores[method]:.3f}", "–" if diff is None else
                           f"{diff['difference']:+.3f} [{diff['low']:+.3f}, {diff['high']:+.3f}] {diff['verdict']}"]
             lines.append(f"| {entry['set']} | {backend} | " + " | ".join(cells) + " |")
@@ -166,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
                                "machine": machine(), "methods": methods, "sets": []}
     for name in args.sets.split(","):
         results["sets"].append(run_set(name, backends, methods, args))
+        results["sets"][-1]["load_avg_after"] = [round(x, 2) for x in os.getloadavg()]  # a shared machine
+        results["sets"][-1]["finished_utc"] = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
         Path(args.results).parent.mkdir(parents=True, exist_ok=True)
         Path(args.results).write_text(json.dumps(results, indent=1), encoding="utf-8")
     print(markdown(results))

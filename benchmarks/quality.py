@@ -315,11 +315,14 @@ def machine() -> dict[str, Any]:
         pass
     from importlib.metadata import PackageNotFoundError, version
 
-    for package in ("torch", "sentence-transformers", "bertopic", "umap-learn", "hdbscan"):
+    for package in ("torch", "sentence-transformers", "bertopic", "umap-learn", "hdbscan", "onnxruntime"):
         try:
             info[package] = version(package)
         except PackageNotFoundError:
             info[package] = None
+    # the machine is shared: the load when the run started (1, 5, 15 minutes), read beside every timing
+    info["load_avg_at_start"] = [round(x, 2) for x in os.getloadavg()]
+    info["started_utc"] = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
     return info
 
 

@@ -104,9 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", default=None)
     args = parser.parse_args(argv)
     samples = [int(s) for s in args.samples.split(",") if s.strip()]
+    machine_at_start = machine()
     result = compare(args.size, samples, args.backend, args.seed, args.cache_dir, args.batch_rows)
     result.update({"command": "python -m benchmarks.sampling " + " ".join(argv if argv is not None else sys.argv[1:]),
-                   "machine": machine()})
+                   "machine": machine_at_start,
+                   "load_avg_at_end": [round(x, 2) for x in os.getloadavg()],  # a shared machine
+                   "finished_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())})
     path = Path(args.results or REPO / "benchmarks" / "results" / f"sampling-{args.size}.json")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=1), encoding="utf-8")
