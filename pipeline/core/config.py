@@ -30,7 +30,7 @@ from pipeline.core.fields import (  # noqa: F401 -- the value types are also for
 )
 from pipeline.core.defaults import DEFAULT_ACRONYMS, DEFAULT_NON_ANSWERS, DEFAULT_PUBLIC_NAMES  # noqa: F401
 from pipeline.core.validators import (
-    check_acronyms, check_encoding, check_language, check_regex, merged_tables, nested_overrides,
+    check_acronyms, check_encoding, check_language, check_not_above, check_regex, merged_tables, nested_overrides,
 )
 
 # ---------------------------------------------------------------- sections
@@ -176,9 +176,7 @@ class ThemesConfig(_Section):
 
     @classmethod
     def check_rules(cls, values: Mapping[str, Any]) -> None:
-        if values["min_themes"] > values["max_themes"]:
-            raise ValueError(f"themes.min_themes must not exceed themes.max_themes ({values['max_themes']}), "
-                             f"got {values['min_themes']!r}")
+        check_not_above(values, "themes", "min_themes", "max_themes")
 
 
 class MappingConfig(_Section):
@@ -267,9 +265,7 @@ class QuotesConfig(_Section):
 
     @classmethod
     def check_rules(cls, values: Mapping[str, Any]) -> None:
-        if values["min_chars"] > values["max_chars"]:
-            raise ValueError(f"quotes.min_chars must not exceed quotes.max_chars ({values['max_chars']}), "
-                             f"got {values['min_chars']!r}")
+        check_not_above(values, "quotes", "min_chars", "max_chars")
 
 
 class ReportConfig(_Section):

@@ -20,6 +20,12 @@ def check_regex(pattern: str) -> str:
     return pattern
 
 
+def check_not_above(values: Mapping[str, Any], section: str, low: str, high: str) -> None:
+    """A rule across two fields of one table: ``low`` must not exceed ``high``."""
+    if values[low] > values[high]:
+        raise ValueError(f"{section}.{low} must not exceed {section}.{high} ({values[high]}), got {values[low]!r}")
+
+
 def check_encoding(name: str) -> str:
     try:
         codecs.lookup(name)
