@@ -395,7 +395,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work-dir", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        texts = json.loads(Path(args.texts).read_text(encoding="utf-8"))
+        # the ours worker reads the corpus folder, never the list: loading it would count in its peak RSS
+        texts = [] if args.worker == "ours" else json.loads(Path(args.texts).read_text(encoding="utf-8"))
         print(json.dumps(WORKERS[args.worker](texts, Path(args.work_dir), args.phase)), flush=True)
         return 0
 
