@@ -33,7 +33,8 @@ Protocol (fixed before any result was looked at):
   coded partition (no BERTopic keywords, no mapper), with its off-list rule (``partition``: the default elevation
   rule; ``partition-score<t>``: ``themes.off_list_rule = "score"`` at threshold t). Their continuous score is the
   product's calibrated per-segment off-list score (``OffListScorer``); ``auroc_theme_score`` scores each answer
-  with its theme's mean score instead.
+  with its theme's mean score instead. ``partition-coassoc`` / ``-recruit`` / ``-coassoc+recruit``: the default
+  rule with ``themes.emergent_grouping = "co-association"`` and/or ``themes.emergent_recruit = true``.
 
 Usage::
 
@@ -425,7 +426,8 @@ def run_kmeans(ctx: Context) -> OpenSetRun:
 _PARTITIONS: dict = {}
 
 
-def run_partition(ctx: Context, rule: str = "elevation", threshold: float = 0.5) -> OpenSetRun:
+def run_partition(ctx: Context, rule: str = "elevation", threshold: float = 0.5, grouping: str = "consensus",
+                  recruit: bool = False) -> OpenSetRun:
     """The product's theme stage up to its coded partition (zero-shot claims, seeded k-means over seeds, per-segment
     coder, off-list rule), without BERTopic keywords and without the mapper: the emergent themes are the coded
     partition's. Quick enough to compare off-list rules on every condition; ``ours`` is the whole product."""
@@ -451,7 +453,8 @@ def run_partition(ctx: Context, rule: str = "elevation", threshold: float = 0.5)
     hit, seeds = _PARTITIONS[key]
     coded = coded_partition(X, seeds.labels, seeds.labelings, seeds.medoid, len(hit), records, embedder,
                             min_elevation=config.off_list_elevation, random_state=ctx.seed,
-                            keep_confident=config.confident_never_emergent, rule=rule, threshold=threshold)
+                            keep_confident=config.confident_never_emergent, rule=rule, threshold=threshold,
+                            grouping=grouping, recruit_segments=recruit)
     themes = coded.labels
     emergent_ids = set(range(len(coded.categories), int(themes.max()) + 1)) if len(themes) else set()
     score = coded.scorer.score_
@@ -473,10 +476,14 @@ METHODS: dict[str, Callable[[Context], OpenSetRun]] = {
     "partition-score0.5": lambda ctx: run_partition(ctx, "score", 0.5),
     "partition-score0.55": lambda ctx: run_partition(ctx, "score", 0.55),
     "partition-score0.6": lambda ctx: run_partition(ctx, "score", 0.6),
+    "partition-coassoc": lambda ctx: run_partition(ctx, grouping="co-association"),
+    "partition-recruit": lambda ctx: run_partition(ctx, recruit=True),
+    "partition-coassoc+recruit": lambda ctx: run_partition(ctx, grouping="co-association", recruit=True),
 }
 DEFAULT_METHODS = ["ours", "nearest-name", "kmeans", "partition"]
 OPTIONAL_METHODS = ["bertopic-zs0.3", "bertopic-zs0.3+mapper", "bertopic-zs0.5", "partition-score0.5",
-                    "partition-score0.55", "partition-score0.6"]
+                    "partition-score0.55", "partition-score0.6", "partition-coassoc", "partition-recruit",
+                    "partition-coassoc+recruit"]
 
 
 

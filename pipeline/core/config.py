@@ -163,6 +163,13 @@ class ThemesConfig(_Section):
     off_list_threshold: Share = Field(
         0.5, description='off_list_rule = "score": the mean off-list score (a probability, 0.5 = the evidence leans '
                          "neither way) from which a cluster is off the list.")
+    emergent_grouping: Literal["consensus", "co-association"] = Field(
+        "consensus", description='Coded themes: how the off-list segments form emergent themes. "consensus": as the '
+                                 'consensus partition clusters them; "co-association": by how often all the seeds put '
+                                 "them in one cluster (pipeline.themes.emergent).")
+    emergent_recruit: Bool = Field(
+        False, description='Coded themes: each emergent theme also takes the segments the coder is unsure of that a '
+                           "classifier trained on the confident and the emergent segments puts in it.")
     outlier_strategy: Literal["embeddings", "c-tf-idf", "distributions"] = Field(
         "embeddings", description="BERTopic reduce_outliers strategy for segments no cluster took.")
     outlier_threshold: Similarity = Field(

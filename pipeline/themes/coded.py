@@ -21,6 +21,7 @@ import numpy as np
 from pipeline.categories import CategoryCoder, OffListDetector, OffListScorer
 from pipeline.core.records import UNASSIGNED, Category
 from pipeline.themes.clusters import theme_stability
+from pipeline.themes.emergent import group_emergent, recruit
 
 
 @dataclass
@@ -44,14 +45,16 @@ def min_emergent_size(n_segments: int) -> int:
 def coded_partition(X: np.ndarray, consensus: np.ndarray, labelings: Sequence[np.ndarray], medoid: int | None,
                     n_seeded: int, categories: Sequence[Category], embedder, *, min_elevation: float = 0.5,
                     random_state: int | None = 0, keep_confident: bool = True, rule: str = "elevation",
-                    threshold: float = 0.5) -> CodedPartition:
+                    threshold: float = 0.5, grouping: str = "consensus",
+                    recruit_segments: bool = False) -> CodedPartition:
     """Combine the per-segment category coder with the clusters' off-list verdicts.
 
     ``consensus`` and each of ``labelings`` (one per seed, ``consensus`` among them at ``medoid``) label every
     segment: ``0..n_seeded-1`` are the zero-shot-seeded groups (never off the list), larger labels free clusters,
     ``UNASSIGNED`` outliers (coded like everything else). ``rule`` decides which free clusters are off the list:
     ``"elevation"`` (``OffListDetector``) or ``"score"`` (mean calibrated off-list score of its segments, from
-    ``OffListScorer``, at least ``threshold``).
+    ``OffListScorer``, at least ``threshold``). ``grouping`` and ``recruit_segments``: how the emergent segments
+    form themes (``pipeline.themes.emergent``).
     """
     categories = list(categories)
     coder = CategoryCoder(random_state=random_state or 0).fit(X, categories, embedder)
@@ -66,30 +69,68 @@ def coded_partition(X: np.ndarray, consensus: np.ndarray, labelings: Sequence[np
         masks.append(np.isin(labels, sorted(off)) & ~stays_coded)
     votes = np.sum(masks, axis=0) if masks else np.zeros(len(X), dtype=int)
     emergent = (2 * votes > len(masks)) & (consensus >= n_seeded)
+    groups = group_emergent(emergent, consensus, labelings, grouping)
     smallest = min_emergent_size(len(X))
-    for cluster in np.unique(consensus[emergent]):
-        members = emergent & (consensus == cluster)
+    for group in np.unique(groups[emergent]):
+        members = groups == group
         if members.sum() < smallest:
-            emergent[members] = False
+            emergent[members], groups[members] = False, -1
 
     coded = coder.labels_
-    used = sorted(set(coded[~emergent].tolist()))
-    theme_of_category = {c: i for i, c in enumerate(used)}
-    emergent_clusters = sorted(set(consensus[emergent].tolist()))
-    theme_of_cluster = {c: len(used) + i for i, c in enumerate(emergent_clusters)}
-    final = np.array([theme_of_cluster[int(consensus[i])] if emergent[i] else theme_of_category[int(coded[i])]
-                      for i in range(len(X))], dtype=np.int64)
+    final, used, n_emergent, recruited = _themes(X, coded, emergent, groups,
+                                                 coder.confident_ if recruit_segments else None, random_state)
 
     # each seed's own version of the same partition, for per-theme stability
     offset = len(categories)
     per_seed = [np.where(mask, offset + np.maximum(labels, 0), coded) for labels, mask in zip(labelings, masks)]
     stability = {theme: theme_stability(final == theme, per_seed, skip=medoid if len(per_seed) > 1 else None)
-                 for theme in range(len(used) + len(emergent_clusters))}
-    info = {"method": _method_text(rule, min_elevation, threshold, len(masks), smallest, keep_confident),
-            "emergent_segments": int(emergent.sum()), "emergent_themes": len(emergent_clusters),
+                 for theme in range(len(used) + n_emergent)}
+    info = {"method": _method_text(rule, min_elevation, threshold, len(masks), smallest, keep_confident)
+            + _grouping_text(grouping, recruit_segments),
+            "emergent_segments": int((final >= len(used)).sum()), "emergent_grouping": grouping,
+            "recruited_segments": recruited, "emergent_themes": n_emergent,
             "category_themes": len(used), "coder_rounds": coder.n_rounds_, "off_list_floor": detector.floor_,
             "off_list_rule": rule, "off_list_calibrated_on": scorer.n_loco_}
     return CodedPartition(final, used, stability, info, coder, scorer)
+
+
+def _themes(X: np.ndarray, coded: np.ndarray, emergent: np.ndarray, groups: np.ndarray,
+            confident: np.ndarray | None, random_state: int | None) -> tuple[np.ndarray, list[int], int, int]:
+    """Theme per segment (category themes first, in category order, then one per emergent group), the categories
+    of the category themes, the number of emergent themes and how many segments recruitment moved into them
+    (``confident`` given: recruitment runs, those segments never move)."""
+    used = sorted(set(coded[~emergent].tolist()))
+    theme_of_category = {c: i for i, c in enumerate(used)}
+    emergent_groups = sorted(set(groups[emergent].tolist()))
+    theme_of_group = {g: len(used) + i for i, g in enumerate(emergent_groups)}
+    final = np.array([theme_of_group[int(groups[i])] if emergent[i] else theme_of_category[int(coded[i])]
+                      for i in range(len(X))], dtype=np.int64)
+    recruited = 0
+    if confident is not None and emergent_groups:
+        before = int((final >= len(used)).sum())
+        final = recruit(X, final, len(used), confident, random_state)
+        recruited = int((final >= len(used)).sum()) - before
+        final, used = _drop_empty_categories(final, used)
+    return final, used, len(emergent_groups), recruited
+
+
+def _drop_empty_categories(final: np.ndarray, used: list[int]) -> tuple[np.ndarray, list[int]]:
+    """Renumber the themes when recruitment emptied a category theme (its category leaves ``used``)."""
+    present = set(final.tolist())
+    keep = [i for i in range(len(used)) if i in present]
+    if len(keep) == len(used):
+        return final, used
+    n_emergent = int(final.max()) + 1 - len(used)
+    order = keep + list(range(len(used), len(used) + n_emergent))
+    renumber = {old: new for new, old in enumerate(order)}
+    return np.array([renumber[int(t)] for t in final], dtype=np.int64), [used[i] for i in keep]
+
+
+def _grouping_text(grouping: str, recruit_segments: bool) -> str:
+    text = ("" if grouping == "consensus" else
+            "; the emergent segments are grouped by how often the seeds put them in one cluster")
+    return text + ("; each emergent theme then takes the segments the coder is unsure of that a classifier trained "
+                   "on the confident and the emergent segments puts in it" if recruit_segments else "")
 
 
 def _method_text(rule: str, min_elevation: float, threshold: float, n_seeds: int, smallest: int,

@@ -41,7 +41,9 @@ What runs, and why (measured on all-MiniLM-L6-v2 embeddings, 2 shared CPU cores;
    (``CategoryCoder``: max-over-items cosine plus self-training, per segment) unless its free cluster is off the
    list (``OffListDetector``: less than ``off_list_elevation`` corpus SDs closer to its best category than the
    corpus as a whole, the mapper's rule without the bootstrap) in a majority of the seeds; those segments form
-   emergent themes, split as the consensus clusters them. ``off_list_rule="score"`` replaces the elevation test
+   emergent themes, split as the consensus clusters them (``emergent_grouping="co-association"``: as all the seeds
+   agree; ``emergent_recruit``: the emergent themes then take the unsure segments a classifier puts in them,
+   ``pipeline.themes.emergent``). ``off_list_rule="score"`` replaces the elevation test
    with a threshold (``off_list_threshold``) on the clusters' mean calibrated off-list score (``OffListScorer``);
    that score is reported for every segment (``segment_off_list_``) and theme (``Theme.off_list_score``) either
    way, and a category theme's ``confidence`` is the coder's mean probability for its category over its segments. Measured on the five shared sets
@@ -104,7 +106,8 @@ class ThemeModel(BaseEstimator):
                  zeroshot: bool = True, zeroshot_min_similarity: float | None = None,
                  category_themes: str = "coded", off_list_elevation: float = 0.5,
                  off_list_rule: str = "elevation", off_list_threshold: float = 0.5,
-                 confident_never_emergent: bool = True,
+                 confident_never_emergent: bool = True, emergent_grouping: str = "consensus",
+                 emergent_recruit: bool = False,
                  outlier_strategy: str = "embeddings", outlier_threshold: float = 0.0,
                  secondary_min_weight: float = 0.15, n_keywords: int = 10,
                  stop_words: Sequence[str] = DEFAULT_STOP_WORDS, random_state: int | None = 42):
@@ -122,6 +125,8 @@ class ThemeModel(BaseEstimator):
         self.off_list_rule = off_list_rule
         self.off_list_threshold = off_list_threshold
         self.confident_never_emergent = confident_never_emergent
+        self.emergent_grouping = emergent_grouping
+        self.emergent_recruit = emergent_recruit
         self.outlier_strategy = outlier_strategy
         self.outlier_threshold = outlier_threshold
         self.secondary_min_weight = secondary_min_weight
@@ -198,7 +203,8 @@ class ThemeModel(BaseEstimator):
         coded = coded_partition(X, seeds.labels, seeds.labelings, seeds.medoid, n_seeded, categories, embedder,
                                 min_elevation=self.off_list_elevation, random_state=self.random_state,
                                 keep_confident=self.confident_never_emergent, rule=self.off_list_rule,
-                                threshold=self.off_list_threshold)
+                                threshold=self.off_list_threshold, grouping=self.emergent_grouping,
+                                recruit_segments=self.emergent_recruit)
         self.coding_ = coded.info
         return coded.labels, coded.categories, coded.stability, coded.coder, coded.scorer
 

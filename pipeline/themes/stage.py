@@ -27,7 +27,7 @@ from pipeline.themes.model import ThemeModel
 from pipeline.themes.scaled import fit_on_sample, fit_sampled, sampled_fingerprint
 
 # the modules whose code decides a theme fit: a changed version of any of them refits instead of reusing
-THEME_CODE = ("pipeline.themes.model", "pipeline.themes.partition", "pipeline.themes.coded",
+THEME_CODE = ("pipeline.themes.model", "pipeline.themes.partition", "pipeline.themes.coded", "pipeline.themes.emergent",
               "pipeline.themes.clusters", "pipeline.themes.representation", "pipeline.themes.naming",
               "pipeline.themes.persist", "pipeline.themes.bertopic_adapter", "pipeline.categories.zeroshot", "pipeline.categories.coder",
               "pipeline.categories.offlist", "pipeline.categories.offlist_score", "pipeline.categories.items",

@@ -68,8 +68,8 @@ def test_config_to_dict_keeps_the_manifest_layout():
     assert list(data["themes"]) == [
         "cluster_model", "n_themes", "min_themes", "max_themes", "n_seeds", "unstable_below", "min_segments",
         "zeroshot", "zeroshot_min_similarity", "category_themes", "confident_never_emergent", "off_list_elevation",
-        "off_list_rule", "off_list_threshold", "outlier_strategy", "outlier_threshold", "secondary_min_weight",
-        "n_keywords", "stop_words"]
+        "off_list_rule", "off_list_threshold", "emergent_grouping", "emergent_recruit", "outlier_strategy",
+        "outlier_threshold", "secondary_min_weight", "n_keywords", "stop_words"]
     assert list(data["quotes"]) == ["per_theme", "min_chars", "max_chars", "diversity", "identifying_terms",
                                     "public_names", "ner_model", "confident_share"]
     assert data["themes"]["outlier_threshold"] == 0.0 and isinstance(data["themes"]["outlier_threshold"], float)
