@@ -56,7 +56,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("mapping", ("labels", "embed", "categories"), Mapped, mapping_stage),
     Stage("naming", ("clean", "embed", "labels", "mapping", "categories"), Named, naming_stage),
     Stage("association", ("ingest", "clean", "labels", "naming", "categories"), Associations, association_stage),
-    Stage("quotes", ("ingest", "clean", "embed", "themes", "labels", "naming"), Quotes, quotes_stage),
+    Stage("quotes", ("ingest", "clean", "embed", "themes", "labels", "naming", "coding"), Quotes, quotes_stage),
     Stage("codebook", ("clean", "embed", "labels", "naming", "categories"), Codebook, codebook_stage),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
