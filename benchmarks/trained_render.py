@@ -58,7 +58,8 @@ def versus_label_free(results: dict) -> str:
                 low = min(x["vs_label_free"]["low"] for x in runs)
                 diff = np.mean([x["vs_label_free"]["difference"] for x in runs])
                 cells.append(f"{diff:+.3f} (lowest bound {low:+.3f})")
-            lines.append(f"| {name} | {selector} | " + " | ".join(cells) + " |")
+            if cells:
+                lines.append(f"| {name} | {selector} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
