@@ -12,8 +12,16 @@ coding of the rest, on every shared set. ``python -m benchmarks.trained [sets] [
   (LogisticRegression C=10, balanced, on the first gold label of all rows); beside it the label-free coder
   (``CategoryCoder``) and the plain logistic regression anchor (C=10, balanced, coded rows only); the paired
   bootstrap interval of trained minus label-free.
-- Accuracy: the product's estimates (``pipeline.analyst.accuracy``: ``calibrated``, ``cv``) and a random audit
-  sample of max(30, 0.2 B_k) further rows (Wilson), each checked for covering the accuracy measured with gold.
+- ``active`` mixes audit rows into every batch as `validate sample --next` does (``validate.audit_share`` of each
+  batch drawn at random, ``pipeline.analyst.active.audited_batch``); ``active-no-audit`` (``--no-audit-arm`` drops
+  it) is the active learner alone, the product before the audit rows.
+- Accuracy: the product's estimates (``pipeline.analyst.accuracy``: ``calibrated``, ``cv``, ``cv_random`` on the
+  rows coded at random) and ``headline``, the one the product prints (its rule: ``cv_random`` with at least
+  MIN_RANDOM random rows, else ``calibrated``), beside an outside random audit sample of max(30, 0.2 B_k) further
+  rows (Wilson); each checked for covering the accuracy measured with gold.
+- ``themes``: the codes that decide the category themes (``pipeline.analyst.code_moves``): the trained code where
+  its confidence is above ``validate.trained_theme_confidence``, else the label-free code; scored like the rest,
+  with its paired bootstrap against the label-free coder (``themes_vs_label_free``).
 - Codes beyond the list: two listed codes withheld from the list and given back only as analyst codes (with their
   name as definition, and without), k = 10 per code; per-code F1 of that code vs the same code listed.
 
@@ -35,10 +43,13 @@ from sklearn.linear_model import LogisticRegression
 
 from benchmarks import trained_scoring as sc
 from benchmarks.datasets import SHARED_SETS, load_labelled, stratified_sample
-from pipeline.analyst.accuracy import machine_accuracy, wilson
-from pipeline.analyst.active import ActiveSelector, density
+from pipeline.analyst.accuracy import MIN_RANDOM, machine_accuracy, wilson
+from pipeline.analyst.active import ActiveSelector, audited_batch, density
 from pipeline.analyst.trained import TrainedCoder
+from pipeline.core.config import ValidateConfig
 from pipeline.core.records import Category
+
+DEFAULTS = ValidateConfig()
 
 RESULTS = Path(__file__).parent / "results"
 SET_NAMES = ("airline", "napire-causes", "napire-effects", "nhs-fft-phase1", "nhs-fft-v6")
@@ -48,6 +59,9 @@ MAX_ROWS, TEST_SHARE = 3000, 0.3
 
 class SetRun:
     """One shared set: embeddings, gold, the label-free prior and the ceiling, computed once for every seed."""
+
+    no_audit_arm = False  # also run the active learner without audit rows
+    curve_to = 1.5  # the active run goes on to this multiple of the largest budget
 
     def __init__(self, name, embedder_name="minilm-local.v1", cache_dir="outputs/.cache/embeddings", log=print):
         from pipeline.embed import CachedEmbedder, EmbeddingCache, get_embedder
@@ -99,7 +113,8 @@ class SetRun:
                                                    [(categories or self.categories)[j].category_id for j in self.y[L]],
                                                    prior=prior or self.prior)
 
-    def evaluate(self, L, seed, test, coder=None):  # long: one flat record of every number for one coded set
+    def evaluate(self, L, seed, test, coder=None, at_random=None):  # long: one flat record of every number
+        """``L`` sorted; ``at_random``: the set of rows of ``L`` that were coded at random (None: none)."""
         U = np.setdiff1d(np.arange(self.n), L)
         t = time.perf_counter()
         coder = coder or self.fit(L, seed)
@@ -109,15 +124,23 @@ class SetRun:
                "prior_weight": coder.prior_weight_, "temperature": coder.temperature_}
         T = np.flatnonzero(test)
         ceiling_test = self.score_on(T, self.ceiling_pred)
-        for method, pred in (("trained", coder.labels_), ("anchor", anchor), ("label_free", self.label_free)):
+        themes = np.where(coder.confidence_ > DEFAULTS.trained_theme_confidence, coder.labels_, self.label_free)
+        for method, pred in (("trained", coder.labels_), ("anchor", anchor), ("label_free", self.label_free),
+                             ("themes", themes)):
             s, st = self.score_on(U, pred), self.score_on(T, pred)
             out[method] = {**s, "share_any": s["f1_any"] / self.ceiling["f1_any"],
                            "share_first": s["f1_first"] / self.ceiling["f1_first"],
                            "test": {**st, "share_any": st["f1_any"] / ceiling_test["f1_any"]}}
         out["vs_label_free"] = sc.paired_bootstrap([self.gold_sets[i] for i in U], self.y[U], coder.labels_[U],
                                                    self.label_free[U], self.C, seed=seed)
+        out["themes_vs_label_free"] = sc.paired_bootstrap([self.gold_sets[i] for i in U], self.y[U], themes[U],
+                                                          self.label_free[U], self.C, seed=seed)
+        out["n_at_random"] = len(at_random or ())
         truth = out["trained"]["acc_first"]
-        estimates = machine_accuracy(coder, seed=seed)
+        random_rows = np.array([i in at_random for i in coder.coded_index_]) if at_random else None
+        estimates = machine_accuracy(coder, seed=seed, random_rows=random_rows, min_random=1)
+        product_rule = "cv_random" in estimates and estimates["cv_random"]["n"] >= MIN_RANDOM
+        estimates["headline"] = estimates["cv_random" if product_rule else "calibrated"]
         audit = np.random.default_rng([seed, len(L), 1]).choice(U, size=min(max(30, len(L) // 5), len(U)),
                                                                   replace=False)
         hits = int(np.sum(coder.labels_[audit] == self.y[audit]))
@@ -138,22 +161,30 @@ class SetRun:
         budget, per_code, test = self.budgets(seed, ks)
         results = {"random-per-code": {k: self.evaluate(per_code[k], seed, test) for k in ks}}
         order = np.random.default_rng([seed, 2]).permutation(np.flatnonzero(~test))
-        results["random"] = {k: self.evaluate(np.sort(order[:budget[k]]), seed, test) for k in ks}
-        results["active"], curve = self.active_run(seed, budget, test)
+        results["random"] = {k: self.evaluate(np.sort(order[:budget[k]]), seed, test,
+                                              at_random=set(order[:budget[k]].tolist())) for k in ks}
+        results["active"], curve = self.active_run(seed, budget, test, DEFAULTS.audit_share)
+        if self.no_audit_arm:
+            results["active-no-audit"], _ = self.active_run(seed, budget, test, 0.0)
         return results, curve
 
-    def active_run(self, seed, budget, test):
-        """Batches of C chosen by the active learner up to every B_k (snapshots) and on to 1.5 B_20 (the curve)."""
+    def active_run(self, seed, budget, test, audit_share):
+        """Batches of C chosen by the active learner (``audit_share`` of each at random) up to every B_k (snapshots)
+        and on to 1.5 B_20 (the curve)."""
         selector = ActiveSelector(random_state=seed)
+        rng, at_random, asked = np.random.default_rng([seed, 7]), set(), 0
         targets = sorted(budget.values())
-        final = min(int(round(1.5 * max(targets))), int((~test).sum()))
+        final = min(int(round(self.curve_to * max(targets))), int((~test).sum()))
         coded, curve, snap = np.zeros(0, dtype=int), [], {}
         P = TrainedCoder()._floored(self.prior[0], self.prior[1])
         while len(coded) < final:
             step = min([t for t in targets if t > len(coded)] + [len(coded) + self.C])
             t0 = time.perf_counter()
-            new = selector.select(self.X, P, coded, step - len(coded), self.y[coded], candidates=~test,
-                                  dense=self.density)
+            active, audit = audited_batch(selector, self.X, P, coded, step - len(coded), audit_share, rng,
+                                          self.y[coded], candidates=~test, dense=self.density,
+                                          asked_before=len(coded), audited_before=len(at_random))
+            new = np.concatenate([active, audit]).astype(int)
+            at_random.update(audit.tolist())
             select_s = time.perf_counter() - t0
             assert not np.isin(new, coded).any() and len(np.unique(new)) == len(new)
             coded = np.concatenate([coded, new])
@@ -167,7 +198,7 @@ class SetRun:
                           "select_s": select_s, "fit_s": fit_s})
             for k, b in budget.items():
                 if b == len(coded):
-                    snap[k] = self.evaluate(np.sort(coded), seed, test, coder=coder)
+                    snap[k] = self.evaluate(np.sort(coded), seed, test, coder=coder, at_random=set(at_random))
         return snap, curve
 
     def withheld(self, seeds, k=10):
@@ -193,9 +224,10 @@ class SetRun:
         return rows
 
 
-def run_set(name, seeds, ks, cache_dir, log=print):
+def run_set(name, seeds, ks, cache_dir, log=print, no_audit_arm=True, withheld=True, curve_to=1.5):
     t0 = time.perf_counter()
     run = SetRun(name, cache_dir=cache_dir, log=log)
+    run.no_audit_arm, run.curve_to = no_audit_arm, curve_to
     log(f"{name}: {run.n} rows, {run.C} codes, ceiling F1 {run.ceiling['f1_any']:.3f}; prior "
         f"{run.timings['label_free_prior_s']:.1f}s")
     per_seed, curves = [], []
@@ -210,7 +242,7 @@ def run_set(name, seeds, ks, cache_dir, log=print):
             "ceiling": run.ceiling, "timings": run.timings, "seeds": list(seeds), "ks": list(ks),
             "coder_params": TrainedCoder().get_params(), "selector_params": ActiveSelector().get_params(),
             "summary": sc.summarise(per_seed, ks), "per_seed": per_seed, "curves": curves,
-            "withheld": run.withheld(seeds), "seconds": time.perf_counter() - t0}
+            "withheld": run.withheld(seeds) if withheld else None, "seconds": time.perf_counter() - t0}
 
 
 def _json_default(o):
@@ -240,6 +272,11 @@ def main(argv=None):
     parser.add_argument("--cache-dir", default="outputs/.cache/embeddings")
     parser.add_argument("--results-dir", default=str(RESULTS))
     parser.add_argument("--render", action="store_true", help="print the docs/benchmarks.md tables from the results")
+    parser.add_argument("--no-audit-arm", action="store_true", help="skip the active learner without audit rows")
+    parser.add_argument("--curve-to", type=float, default=1.5, help="the active run goes on to this multiple of "
+                                                                     "the largest budget (the learning curve)")
+    parser.add_argument("--no-withheld", action="store_true", help="skip the codes-beyond-the-list runs (the "
+                                                                    "previous result file's are kept)")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
     out = Path(args.results_dir)
@@ -252,7 +289,12 @@ def main(argv=None):
     command = "python -m benchmarks.trained " + " ".join(sys.argv[1:] if argv is None else argv)
     for name in args.sets:
         started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
-        result = run_set(name, list(range(args.seeds)), KS, args.cache_dir, lambda m: print(m, flush=True))
+        result = run_set(name, list(range(args.seeds)), KS, args.cache_dir, lambda m: print(m, flush=True),
+                         no_audit_arm=not args.no_audit_arm, withheld=not args.no_withheld, curve_to=args.curve_to)
+        previous = out / f"trained-{name}.json"
+        if result["withheld"] is None and previous.exists():
+            result["withheld"] = json.loads(previous.read_text(encoding="utf-8")).get("withheld")
+            result["withheld_from"] = "the previous run (--no-withheld)"
         result.update({"command": command, "machine": machine(), "started": started,
                        "finished": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())})
         (out / f"trained-{name}.json").write_text(json.dumps(result, indent=1, default=_json_default))

@@ -26,13 +26,14 @@ def _cell(values, suffix="x") -> str:
 
 
 def _runs(result, selector, k):
-    return [s[selector].get(str(k)) for s in result["per_seed"] if s[selector].get(str(k))]
+    return [s[selector].get(str(k)) for s in result["per_seed"] if s.get(selector, {}).get(str(k))]
 
 
 def headline(results: dict) -> str:
     lines = ["| set | rows / codes | ceiling F1 | label-free | LR anchor, k per code: k=5 / 10 / 20 | trained, k per "
-             "code | trained, random sample | **trained, active** | active k=10, held-out rows |",
-             "|---|---|---:|---|---|---|---|---|---|"]
+             "code | trained, random sample | **trained, active (with audit rows)** | active without audit rows | "
+             "active k=10, held-out rows |",
+             "|---|---|---:|---|---|---|---|---|---|---|"]
     for name, r in results.items():
         def series(selector, method):
             return " / ".join(_cell([x[method]["share_any"] for x in _runs(r, selector, k)]) for k in r["ks"])
@@ -40,21 +41,25 @@ def headline(results: dict) -> str:
         held = _cell([x["trained"]["test"]["share_any"] for x in _runs(r, "active", 10)])
         lines.append(f"| {name} | {r['rows']} / {r['codes']} | {r['ceiling']['f1_any']:.3f} | {lf} | "
                      f"{series('random-per-code', 'anchor')} | {series('random-per-code', 'trained')} | "
-                     f"{series('random', 'trained')} | {series('active', 'trained')} | {held} |")
+                     f"{series('random', 'trained')} | {series('active', 'trained')} | "
+                     f"{series('active-no-audit', 'trained')} | {held} |")
     return "\n".join(lines)
 
 
 def versus_label_free(results: dict) -> str:
     lines = ["| set | selector | k=5 | k=10 | k=20 |", "|---|---|---|---|---|"]
     for name, r in results.items():
-        for selector in ("random-per-code", "random", "active"):
+        for selector in ("random-per-code", "random", "active", "active-no-audit"):
             cells = []
             for k in r["ks"]:
                 runs = _runs(r, selector, k)
+                if not runs:
+                    continue
                 low = min(x["vs_label_free"]["low"] for x in runs)
                 diff = np.mean([x["vs_label_free"]["difference"] for x in runs])
                 cells.append(f"{diff:+.3f} (lowest bound {low:+.3f})")
-            lines.append(f"| {name} | {selector} | " + " | ".join(cells) + " |")
+            if cells:
+                lines.append(f"| {name} | {selector} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -62,12 +67,33 @@ def accuracy_coverage(results: dict) -> str:
     lines = ["| set | selector | estimator | covers gold (share of seeds x k) | mean error (estimate - gold) |",
              "|---|---|---|---|---|"]
     for name, r in results.items():
-        for selector in ("random", "active", "random-per-code"):
+        for selector in ("random", "active", "active-no-audit", "random-per-code"):
             runs = [x for k in r["ks"] for x in _runs(r, selector, k)]
-            for est in ("calibrated", "cv", "audit"):
+            for est in ("headline", "cv_random", "calibrated", "cv", "audit"):
                 got = [x["accuracy"][est] for x in runs if est in x["accuracy"]]
-                lines.append(f"| {name} | {selector} | {est} | {np.mean([g['covers'] for g in got]):.2f} | "
-                             f"{np.mean([g['estimate'] - g['truth_first'] for g in got]):+.3f} |")
+                if not got:
+                    continue
+                n = f" (n {min(g['n'] for g in got)}-{max(g['n'] for g in got)})" if est in ("cv_random", "headline") else ""
+                lines.append(f"| {name} | {selector} | {est}{n} | {np.mean([g['covers'] for g in got]):.2f} "
+                             f"({len(got)}) | {np.mean([g['estimate'] - g['truth_first'] for g in got]):+.3f} |")
+    return "\n".join(lines)
+
+
+def theme_codes(results: dict) -> str:
+    lines = ["| set | selector | k | label-free | trained | themes (trained above the threshold, else label-free) | "
+             "themes minus label-free (lowest 95% bound over seeds) |", "|---|---|---|---|---|---|---|"]
+    for name, r in results.items():
+        for selector in ("active", "random"):
+            for k in r["ks"]:
+                runs = [x for x in _runs(r, selector, k) if "themes" in x]
+                if not runs:
+                    continue
+                low = min(x["themes_vs_label_free"]["low"] for x in runs)
+                diff = np.mean([x["themes_vs_label_free"]["difference"] for x in runs])
+                lines.append(f"| {name} | {selector} | {k} | "
+                             + " | ".join(_cell([x[m]["share_any"] for x in runs]) for m in ("label_free", "trained",
+                                                                                             "themes"))
+                             + f" | {diff:+.3f} ({low:+.3f}) |")
     return "\n".join(lines)
 
 
@@ -75,7 +101,7 @@ def withheld(results: dict) -> str:
     lines = ["| set | code withheld from the list | F1 listed | added with its name as definition | added, "
              "examples only |", "|---|---|---|---|---|"]
     for name, r in results.items():
-        for code in dict.fromkeys(row["code"] for row in r["withheld"]):
+        for code in dict.fromkeys(row["code"] for row in r["withheld"] or ()):
             rows = [row for row in r["withheld"] if row["code"] == code]
             lines.append(f"| {name} | {code} | " + " | ".join(
                 _cell([row[v] for row in rows], "") for v in ("listed", "added_with_definition",
@@ -100,5 +126,6 @@ def render(results_dir: Path, names) -> str:
     parts = [("Macro-F1 on the uncoded rows as a share of the ceiling (rule any; mean ±sd over seeds)", headline),
              ("Trained minus label-free macro-F1 (paired bootstrap, 95%)", versus_label_free),
              ("Does the estimated accuracy cover the accuracy measured with gold?", accuracy_coverage),
+             ("The codes that decide the category themes", theme_codes),
              ("Codes beyond the list (k = 10 per code)", withheld), ("Times (2 cores, shared)", timings)]
     return "\n\n".join(f"#### {title}\n\n{build(results)}" for title, build in parts)

@@ -7,8 +7,8 @@ from sklearn.linear_model import LogisticRegression
 
 from pipeline.categories import is_residual
 
-METHODS = ("trained", "anchor", "label_free")
-SELECTORS = ("random-per-code", "random", "active")
+METHODS = ("trained", "anchor", "label_free", "themes")  # themes: trained code above the theme threshold, else label-free
+SELECTORS = ("random-per-code", "random", "active", "active-no-audit")
 
 
 def effective_truth(gold_sets, y_first, pred, rule):
@@ -94,17 +94,17 @@ def summarise(per_seed, ks):
     for selector in SELECTORS:
         out[selector] = {}
         for k in ks:
-            runs = [s[selector][k] for s in per_seed if k in s[selector]]
+            runs = [s[selector][k] for s in per_seed if k in s.get(selector, {})]
             if not runs:
                 continue
             row = {"n_coded": float(np.mean([r["n_coded"] for r in runs]))}
-            for method in METHODS:
+            for method in (m for m in METHODS if m in runs[0]):
                 for m in ("share_any", "share_first", "f1_any"):
                     vals = [r[method][m] for r in runs]
                     row[f"{method}_{m}"], row[f"{method}_{m}_sd"] = float(np.mean(vals)), float(np.std(vals))
             row["vs_label_free_low_min"] = float(min(r["vs_label_free"]["low"] for r in runs))
             row["fit_s"] = float(np.mean([r["fit_s"] for r in runs]))
-            for name in ("calibrated", "cv", "audit"):
+            for name in ("calibrated", "cv", "audit", "cv_random", "headline"):
                 covers = [r["accuracy"][name]["covers"] for r in runs if name in r["accuracy"]]
                 row[f"{name}_covers"] = float(np.mean(covers)) if covers else None
             out[selector][k] = row

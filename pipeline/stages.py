@@ -4,11 +4,11 @@ kedro's ``pipeline_registry.py`` is the model: a reader sees the whole flow here
 (``pipeline.runner``) only walks this table. A stage's function takes the run context and, as keyword arguments
 named after its input stages, their outputs (``themes_stage(ctx, clean=..., embed=..., categories=...)``).
 
-    categories ─┬─> ingest ──> clean ──> embed ──> themes ──> stable_ids ──> labels ──> mapping ──> naming ─┬─> association
-                │                                                                                        ├─> quotes
-                └─────────────────────────────(closed categories feed themes, labels, mapping, naming)─┴─> codebook
-                                                                                                            ──> coding
-    (coding: each segment's code, from the analyst's coded segments where there are any; pipeline.analyst.trained)
+    categories ─┬─> ingest ──> clean ──> embed ──> themes ──> stable_ids ──> coding ──> labels ──> mapping ──> naming ─┬─> association
+                │                                                                                                  ├─> quotes
+                └──────────────────────────────────(closed categories feed themes, coding, labels, mapping, naming)─┴─> codebook
+    (coding: each segment's code, from the analyst's coded segments where there are any, pipeline.analyst.trained;
+     labels then moves each segment the codes decide into its code's theme, so every later stage follows them)
 """
 from __future__ import annotations
 
@@ -51,19 +51,19 @@ STAGES: tuple[Stage, ...] = (
     Stage("embed", ("clean",), Embedded, embed_stage),
     Stage("themes", ("clean", "embed", "categories"), ThemeFit, themes_stage),
     Stage("stable_ids", ("themes",), ThemeFit, stable_ids_stage),
-    Stage("labels", ("stable_ids", "categories"), Labelled, labels_stage),
+    Stage("coding", ("clean", "embed", "stable_ids", "categories"), Coded, coding_stage),
+    Stage("labels", ("stable_ids", "categories", "coding"), Labelled, labels_stage),
     Stage("mapping", ("labels", "embed", "categories"), Mapped, mapping_stage),
     Stage("naming", ("clean", "embed", "labels", "mapping", "categories"), Named, naming_stage),
     Stage("association", ("ingest", "clean", "labels", "naming", "categories"), Associations, association_stage),
-    Stage("quotes", ("ingest", "clean", "embed", "themes", "labels", "naming"), Quotes, quotes_stage),
+    Stage("quotes", ("ingest", "clean", "embed", "themes", "labels", "naming", "coding"), Quotes, quotes_stage),
     Stage("codebook", ("clean", "embed", "labels", "naming", "categories"), Codebook, codebook_stage),
-    Stage("coding", ("clean", "embed", "themes", "labels", "categories"), Coded, coding_stage),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
 
 # What the commands stop after, and which outputs each stopping point writes (the report writes everything).
 # `themes` runs through naming, so its tables carry the labels every other output shows (labels.yaml, phrases).
-CHECKPOINTS: dict[str, str] = {"ingest": "clean", "embed": "embed", "themes": "naming", "report": "coding"}
+CHECKPOINTS: dict[str, str] = {"ingest": "clean", "embed": "embed", "themes": "naming", "report": "codebook"}
 CHECKPOINT_TABLES: dict[str, tuple[str, ...]] = {
     "ingest": ("ledger.csv", "segments.csv"),
     "embed": ("ledger.csv", "segments.csv"),

@@ -10,7 +10,7 @@ from pipeline.analysis.quotes import QuoteInputs, select_quotes
 from pipeline.analysis.ratings import read_ratings
 from pipeline.analysis.respondents import collect_respondents
 from pipeline.core.artifacts import (
-    Associations, Categories, Cleaned, Embedded, Ingested, Labelled, Named, Quotes, ThemeFit,
+    Associations, Categories, Cleaned, Coded, Embedded, Ingested, Labelled, Named, Quotes, ThemeFit,
 )
 from pipeline.core.context import RunContext
 
@@ -31,9 +31,13 @@ def association_stage(ctx: RunContext, ingest: Ingested, clean: Cleaned, labels:
                         attribute_cells=tuple(matrix), attribute_columns=tuple(columns))
 
 
-def segment_scores(themes: ThemeFit) -> tuple[tuple[str, float | None], ...]:
-    """Per segment: its own closed category and how surely it is coded: the theme stage's calibrated confidence
-    when it has one (``segment_confidence``, aligned with the segments), else the coder's score."""
+def segment_scores(themes: ThemeFit, coding: Coded | None = None) -> tuple[tuple[str, float | None], ...]:
+    """Per segment: its own code and how surely it is coded: once the analyst has coded segments, the coding
+    stage's code (analyst: 1, trained: its calibrated confidence; these codes decide the themes); else its own
+    closed category with the theme stage's calibrated confidence when it has one (``segment_confidence``, aligned
+    with the segments), else the coder's score."""
+    if coding is not None and coding.proba is not None and len(coding.codes) == len(themes.segment_categories):
+        return tuple((code, confidence) for code, _, confidence in coding.codes)
     confidence = getattr(themes, "segment_confidence", None)
     if confidence is not None and len(confidence) == len(themes.segment_categories):
         return tuple((category, value) for (category, _), value in zip(themes.segment_categories, confidence))
@@ -41,10 +45,10 @@ def segment_scores(themes: ThemeFit) -> tuple[tuple[str, float | None], ...]:
 
 
 def quotes_stage(ctx: RunContext, ingest: Ingested, clean: Cleaned, embed: Embedded, themes: ThemeFit,
-                 labels: Labelled, naming: Named) -> Quotes:
+                 labels: Labelled, naming: Named, coding: Coded | None = None) -> Quotes:
     answers = list(ingest.answers)
     columns, _ = attribute_columns(answers, ctx.config.ingest)
-    inputs = QuoteInputs(answers, naming.identifier, segment_scores(themes),
+    inputs = QuoteInputs(answers, naming.identifier, segment_scores(themes, coding),
                          theme_categories(naming.themes, labels.merged_categories),
                          respondent_attributes(answers, columns))
     return Quotes(tuple(select_quotes(list(naming.themes), list(labels.assignments), list(clean.segments),

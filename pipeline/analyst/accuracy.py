@@ -5,8 +5,8 @@
 - The share of machine codes that are right (on the segments the analyst did not code), by three estimators;
   the headline (``headline``) is ``cv_random`` when at least :data:`MIN_RANDOM` coded segments came from a random
   sample, else ``calibrated``, as measured on the shared sets (docs/benchmarks.md):
-  ``cv_random``: the cross-validated accuracy of the segments coded from the blind sheet (a random sample;
-  Wilson interval); ``calibrated``: the mean calibrated probability of the assigned code, valid when the coded
+  ``cv_random``: the cross-validated accuracy of the segments coded at random (the blind sheet, and the audit
+  rows every ``--next`` sheet mixes in; Wilson interval, ``n`` = how many it rests on); ``calibrated``: the mean calibrated probability of the assigned code, valid when the coded
   segments were chosen by their text (active learning) as far as the calibration holds; its interval re-fits the
   temperature on bootstrap samples of the coded segments and adds the binomial spread; ``cv``: the
   cross-validated accuracy of every coded segment, pessimistic when the active learner picked hard segments.
@@ -89,13 +89,14 @@ def _cv(right: np.ndarray) -> dict[str, float]:
 
 
 def machine_accuracy(coder: TrainedCoder, n_bootstrap: int = 100, seed: int = 0,
-                     random_rows: np.ndarray | None = None) -> dict[str, dict[str, float]]:
+                     random_rows: np.ndarray | None = None, min_random: int = MIN_RANDOM
+                     ) -> dict[str, dict[str, float]]:
     """The share of machine codes that are right: ``cv``, ``cv_random`` (``random_rows``: mask over the coded
     segments of those from a random sample, when there are at least MIN_RANDOM) and ``calibrated``."""
     y, oof = coder.coded_labels_, coder.oof_proba_
     right = oof.argmax(axis=1) == y
     out = {"cv": _cv(right)}
-    if random_rows is not None and np.sum(random_rows) >= MIN_RANDOM:
+    if random_rows is not None and np.sum(random_rows) >= max(min_random, 1):
         out["cv_random"] = _cv(right[np.asarray(random_rows, dtype=bool)])
     machine = np.delete(coder.proba_, coder.coded_index_, axis=0)
     if not len(machine) or not len(y):
@@ -108,7 +109,8 @@ def machine_accuracy(coder: TrainedCoder, n_bootstrap: int = 100, seed: int = 0,
     boots = []
     for _ in range(n_bootstrap):
         s = rng.integers(0, len(y), len(y))
-        t = fit_temperature(log_oof[s], y[s]) if coder.calibrate else 1.0
+        # refit the temperature only where the coder fitted one (one coded code: no cross-validation, T = 1)
+        t = fit_temperature(log_oof[s], y[s]) if coder.calibrate and coder.cv_loss_ else coder.temperature_
         boots.append(float(softmax(log_machine / t).max(axis=1).mean()) + rng.normal(0, spread))
     low, high = np.clip(np.quantile(boots, [0.025, 0.975]), 0.0, 1.0)
     out["calibrated"] = {"estimate": float(conf.mean()), "low": float(low), "high": float(high), "n": len(y)}
@@ -163,3 +165,14 @@ def accuracy_report(coder: TrainedCoder, embeddings: np.ndarray, labels: dict[st
     headline = next(name for name in ("cv_random", "calibrated", "cv") if name in machine)
     return AccuracyReport(tuple(per_code_rows(coder, labels, seed=coder.random_state)), machine, tuple(curve),
                           advice(curve, len(coder.coded_index_), len(coder.classes_)), headline)
+
+
+def headline_text(report: AccuracyReport) -> str:
+    """The machine's estimated accuracy, its interval and what it rests on (one line)."""
+    best = report.machine[report.headline]
+    rests = {"cv_random": f"on {best['n']} segments coded at random (blind sheet, audit rows of --next sheets)",
+             "calibrated": f"calibrated confidence, from {best['n']} analyst codes; no random sample of {MIN_RANDOM} coded yet "
+                           "(code the audit rows of a --next sheet or the blind sheet to check it)",
+             "cv": f"cross-validated on {best['n']} coded segments"}.get(report.headline, report.headline)
+    return (f"{best['estimate']:.0%} (95% interval {best['low']:.0%}-{best['high']:.0%}; {rests}; see "
+            "accuracy.csv)")

@@ -126,3 +126,34 @@ class ActiveSelector(BaseEstimator):
             counts[predicted[best]] += 1
             nearest = np.maximum(nearest, X @ X[best])
         return np.asarray(picked, dtype=int)
+
+
+def audit_count(n: int, share: float, asked_before: int = 0, audited_before: int = 0) -> int:
+    """How many of a batch of ``n`` are audit rows: what brings the audit rows of every batch so far to
+    ``round(share * rows asked)``, at most ``n - 1`` (a batch is never all audit when n > 1)."""
+    if n <= 0 or share <= 0:
+        return 0
+    due = int(np.floor(share * (asked_before + n) + 0.5)) - audited_before
+    return int(max(0, min(due, n - 1 if n > 1 else n)))
+
+
+def audited_batch(selector: ActiveSelector, embeddings: np.ndarray, proba: np.ndarray, coded_index: Sequence[int],
+                  n: int, audit_share: float, rng: np.random.Generator, coded_labels: Sequence[int] = (),
+                  candidates: np.ndarray | None = None, dense: np.ndarray | None = None,
+                  asked_before: int = 0, audited_before: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A ``--next`` batch: (active rows, audit rows). The audit rows, :func:`audit_count` of the ``n`` (given the
+    rows and audit rows of the earlier batches, so the share holds over all of them), are drawn
+    uniformly at random from the candidates (never coded, never asked): they are a random sample of the segments
+    the machine codes, so the accuracy measured on them (``pipeline.analyst.accuracy``, ``cv_random``) estimates
+    the machine's accuracy without the bias of the actively chosen ones. The rest are chosen by ``selector``."""
+    n_rows = len(embeddings)
+    available = np.ones(n_rows, dtype=bool) if candidates is None else np.asarray(candidates, dtype=bool).copy()
+    available[np.asarray(coded_index, dtype=int)] = False
+    pool = np.flatnonzero(available)
+    n = int(min(n, len(pool)))
+    size = audit_count(n, audit_share, asked_before, audited_before)
+    audit = np.sort(rng.choice(pool, size=size, replace=False)) if n else pool[:0]
+    available[audit] = False
+    active = selector.select(embeddings, proba, coded_index, n - len(audit), coded_labels=coded_labels,
+                             candidates=available, dense=dense)
+    return active, audit

@@ -16,8 +16,9 @@ Several coders: each segment's code is adjudicated by a stated rule (:data:`RULE
 The adjudicated codes are merged into the corpus's coded file (``validate.coded_file``, default ``coded.csv``:
 ``segment_id, code, coders, chosen_by``), newer codes replacing older ones per segment, so they survive re-runs and a
 corpus that grows (segment ids are ``<file>:<row>#<index>``). ``chosen_by`` says how the segment came to be coded:
-``random`` (the blind sheet), ``active`` (a ``--next`` sheet) or ``analyst`` (any other sheet): the machine's
-accuracy is estimated from the random ones when there are enough. Every problem is a one-line error naming file
+``random`` (the blind sheet), ``audit`` (the random share of a ``--next`` sheet), ``active`` (the rest of a
+``--next`` sheet) or ``analyst`` (any other sheet): the machine's accuracy is estimated from the random and audit
+ones when there are enough. Every problem is a one-line error naming file
 and row.
 """
 from __future__ import annotations
@@ -39,7 +40,8 @@ from pipeline.io.csv_safe import restore as _restore  # our sheets are written f
 RULES = ("majority", "first", "unanimous")
 STORE_COLUMNS = ["segment_id", "code", "coders", "chosen_by"]
 # how a coded segment was chosen: the accuracy estimate depends on it (pipeline.analyst.accuracy)
-RANDOM, ACTIVE, ANALYST_CHOICE = "random", "active", "analyst"
+RANDOM, AUDIT, ACTIVE, ANALYST_CHOICE = "random", "audit", "active", "analyst"
+AT_RANDOM = (RANDOM, AUDIT)  # chosen at random: what the machine's accuracy is estimated from
 
 
 def _norm(text: str) -> str:
@@ -76,7 +78,7 @@ class CodeBook:
 class Adjudicated:
     codes: dict[str, str]  # segment id -> code id
     coders: dict[str, tuple[str, ...]]  # segment id -> who coded it
-    chosen_by: dict[str, str] = field(default_factory=dict)  # segment id -> random / active / analyst
+    chosen_by: dict[str, str] = field(default_factory=dict)  # segment id -> random / audit / active / analyst
     warnings: list[str] = field(default_factory=list)
     disagreements: int = 0
 
@@ -144,10 +146,10 @@ def _targets(values, segments_of, segment_ids, name, row) -> list[str]:
 
 
 def adjudicate(by_coder: Sequence[tuple[str, Mapping[str, str]]], rule: str = "majority",
-               kinds: Sequence[str] = ()) -> Adjudicated:
+               kinds: Sequence[str | Mapping[str, str]] = ()) -> Adjudicated:
     """One code per segment from several coders (in the order given), by ``rule`` (see the module docstring);
-    ``kinds``: how each entry's segments were chosen (aligned with ``by_coder``; the first entry coding a segment
-    names it)."""
+    ``kinds``: how each entry's segments were chosen (aligned with ``by_coder``: one kind for the whole sheet, or
+    segment id -> kind; the first entry coding a segment names it)."""
     if rule not in RULES:
         raise PipelineError(f"adjudication rule must be one of {', '.join(RULES)}, got {rule!r}")
     votes: dict[str, list[tuple[str, str]]] = {}
@@ -155,7 +157,9 @@ def adjudicate(by_coder: Sequence[tuple[str, Mapping[str, str]]], rule: str = "m
     for k, (coder, codes) in enumerate(by_coder):
         for segment, code in codes.items():
             votes.setdefault(segment, []).append((coder, code))
-            result.chosen_by.setdefault(segment, kinds[k] if k < len(kinds) else ANALYST_CHOICE)
+            kind = kinds[k] if k < len(kinds) else ANALYST_CHOICE
+            result.chosen_by.setdefault(segment, kind.get(segment, ANALYST_CHOICE) if isinstance(kind, Mapping)
+                                        else kind)
     for segment, given in votes.items():
         codes = [code for _, code in given]
         if len(set(codes)) > 1:

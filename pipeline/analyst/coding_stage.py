@@ -1,5 +1,6 @@
 """The ``coding`` stage: every segment's code, from the analyst's codes where there are any (trained), else from the
-label-free coder the themes came from.
+label-free coder the themes came from. It runs before ``labels``, which moves the segments these codes decide into
+their code's theme (``pipeline.analyst.code_moves``), so themes, quotes, crosstab and codebook follow the codes.
 
 The analyst's codes are the corpus's coded file (``validate.coded_file``, written by `pipeline code`) plus the
 labels.yaml recodes that name a code (``segments: {"f.csv:3#0": {theme: political_will}}``); the code list is the
@@ -11,17 +12,25 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.analyst.accuracy import accuracy_report
-from pipeline.analyst.coded_sheets import RANDOM, read_store
-from pipeline.analyst.labels_file import load_labels
+from pipeline.analyst.coded_sheets import AT_RANDOM, read_store
+from pipeline.analyst.labels_file import LabelsFile, analyst_codes, load_labels
 from pipeline.analyst.trained import LABEL_FREE, TrainedCoder
-from pipeline.core.artifacts import Categories, Cleaned, Coded, Embedded, Labelled, ThemeFit
+from pipeline.core.artifacts import Categories, Cleaned, Coded, Embedded, ThemeFit
 from pipeline.core.context import RunContext
+
+
+def run_labels(ctx: RunContext) -> LabelsFile:
+    """The run's labels.yaml: the one given to the context, else the corpus's file, else none."""
+    if ctx.labels is not None:
+        return ctx.labels
+    path = ctx.configured_file("labels_file", "labels.yaml")
+    return load_labels(path) if path is not None else LabelsFile()
 
 
 def analyst_coded(ctx: RunContext, segment_ids: list[str], code_ids: set[str]
                   ) -> tuple[dict[str, str], set[str], list[str]]:
     """segment id -> code id from the coded file and labels.yaml recodes to a code; the segments coded from a
-    random sample (the blind sheet); warnings for stale entries."""
+    random sample (the blind sheet, the audit rows of --next sheets); warnings for stale entries."""
     path = ctx.corpus_file(ctx.config.validate.coded_file)
     rows = read_store(path)
     known = set(segment_ids)
@@ -33,11 +42,9 @@ def analyst_coded(ctx: RunContext, segment_ids: list[str], code_ids: set[str]
             stale.add(row["code"])
         else:
             coded[row["segment_id"]] = row["code"]
-            if row.get("chosen_by") == RANDOM:
+            if row.get("chosen_by") in AT_RANDOM:
                 random_sample.add(row["segment_id"])
-    labels = ctx.labels
-    if labels is None and ctx.corpus_file(ctx.config.labels_file) is not None:
-        labels = load_labels(ctx.corpus_file(ctx.config.labels_file))
+    labels = run_labels(ctx)
     by_answer: dict[str, list[str]] = {}
     for segment in segment_ids:
         by_answer.setdefault(segment.rpartition("#")[0], []).append(segment)
@@ -55,9 +62,10 @@ def analyst_coded(ctx: RunContext, segment_ids: list[str], code_ids: set[str]
     return coded, random_sample, warnings
 
 
-def coding_stage(ctx: RunContext, clean: Cleaned, embed: Embedded, themes: ThemeFit, labels: Labelled,
+def coding_stage(ctx: RunContext, clean: Cleaned, embed: Embedded, stable_ids: ThemeFit,
                  categories: Categories) -> Coded:
-    code_list = [*categories.categories, *labels.codes]
+    themes = stable_ids
+    code_list = [*categories.categories, *analyst_codes(run_labels(ctx), categories.categories)]
     segment_ids = [s.segment_id for s in clean.segments]
     coded, random_sample, warnings = analyst_coded(ctx, segment_ids, {c.category_id for c in code_list})
     if not coded or len(code_list) < 2:

@@ -40,8 +40,11 @@ def merge_summary(themes: Sequence[Theme], labels: LabelsFile
 
 
 def renamed_themes(themes: Sequence[Theme], labels: LabelsFile) -> frozenset[int]:
+    """Themes whose label the analyst gave: a ``themes:`` entry with a label, and every split (its label is
+    required), so the naming stage keeps them."""
     ids = {theme.theme_id for theme in themes}
-    return frozenset(theme_id for theme_id, entry in labels.themes.items() if entry.label and theme_id in ids)
+    return frozenset([theme_id for theme_id, entry in labels.themes.items() if entry.label and theme_id in ids]
+                     + [split.theme_id for split in labels.splits])
 
 
 def _what(entry) -> str:

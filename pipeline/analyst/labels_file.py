@@ -35,8 +35,9 @@ original schema) means what it always meant.
   ``category: <code id>`` on the theme: the theme is then pinned to the code (no longer emergent), and every
   output names the code's label where it names a theme's category.
 - **segments** (recode): ``theme`` is a theme id (a split theme's id too), ``noise``, or a code id (the lowest-id
-  theme pinned to that code). A segment-level recode wins over its answer's. Recoded segments get weight 1.0
-  (the analyst's word) and lose the secondary theme they were moved into.
+  theme pinned to that code; a closed category's id without a pin: the fit's theme of that category). A
+  segment-level recode wins over its answer's. Recoded segments get weight 1.0 (the analyst's word) and lose the
+  secondary theme they were moved into.
 - **split**: each entry makes a new theme (``id``, default 1000, 1001, ... in file order, skipping ids given
   explicitly) holding ``segments``; ``label`` required, ``definition`` and ``category`` optional. The new theme
   can be addressed under ``themes:`` by its id like any other (rename, memo, merge, noise).

@@ -34,7 +34,8 @@ class CodeLabel:
 @dataclass(frozen=True, slots=True)
 class Recode:
     """One segment (``target`` a segment id) or one answer (an answer id: all its segments) put in a theme:
-    ``theme`` is a theme id, ``"noise"`` (set aside as unassigned) or a code id (the theme pinned to it)."""
+    ``theme`` is a theme id, ``"noise"`` (set aside as unassigned) or a code id (the theme pinned to it; for a
+    closed category without a pin, the fit's theme of that category)."""
 
     target: str
     theme: int | str
@@ -154,6 +155,12 @@ def code_theme(labels: Any, code_id: str) -> int | None:
     return min(carriers) if carriers else None
 
 
+def fit_carrier(themes: Sequence[Theme], code_id: str) -> int | None:
+    """The fit's theme of closed category ``code_id`` (lowest id; never an emergent or noise theme)."""
+    ids = [t.theme_id for t in themes if t.category_id == code_id and not t.emergent and not t.noise]
+    return min(ids) if ids else None
+
+
 def apply_moves(themes: Sequence[Theme], assignments: Sequence[Assignment], labels: Any,
                 where: str) -> tuple[list[Theme], list[Assignment], list[str]]:
     """Splits then recodes applied to the assignments; split themes added; sizes moved with their segments.
@@ -199,7 +206,11 @@ def _resolve(theme: int | str, labels: Any, by_id: Mapping[int, Theme]) -> int |
     if isinstance(theme, int):
         split_ids = {split.theme_id for split in labels.splits}
         return theme if theme in by_id or theme in split_ids else None
-    return code_theme(labels, theme) if theme in labels.codes else None
+    if theme in labels.codes:
+        return code_theme(labels, theme)
+    # a closed category's id: the theme pinned to it, else the fit's theme of that category
+    pinned = code_theme(labels, theme)
+    return pinned if pinned is not None else fit_carrier(list(by_id.values()), theme)
 
 
 def _split_theme(split: Split, themes: Sequence[Theme], assignments: Sequence[Assignment],

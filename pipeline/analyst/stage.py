@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import dataclasses
 
+from pipeline.analyst.code_moves import code_audit, decided_codes, with_code_moves
 from pipeline.analyst.codebook import build_codebook
+from pipeline.analyst.coding_stage import run_labels
 from pipeline.analyst.label_checks import merge_summary, renamed_themes, stale_entries
 from pipeline.analyst.label_quality import label_quality
-from pipeline.analyst.labels_file import LabelsFile, analyst_codes, apply_labels, label_reassignments, load_labels
+from pipeline.analyst.labels_file import analyst_codes, apply_labels, label_reassignments
 from pipeline.analyst.stable_ids import load_theme_state, match_theme_ids, renumber
-from pipeline.core.artifacts import Categories, Cleaned, Codebook, Embedded, Labelled, Named, ThemeFit
+from pipeline.core.artifacts import Categories, Cleaned, Codebook, Coded, Embedded, Labelled, Named, ThemeFit
 from pipeline.core.context import RunContext
 
 THEME_STATE_FILE = "theme_state.json"
@@ -33,21 +35,25 @@ def stable_ids_stage(ctx: RunContext, themes: ThemeFit) -> ThemeFit:
         warnings=tuple(warnings))
 
 
-def labels_stage(ctx: RunContext, stable_ids: ThemeFit, categories: Categories) -> Labelled:
-    """labels.yaml (or the labels given to the context) applied to every theme and assignment."""
-    labels = ctx.labels
-    if labels is None:
-        path = ctx.configured_file("labels_file", "labels.yaml")
-        labels = load_labels(path) if path is not None else LabelsFile()
-    themes, assignments, warnings = apply_labels(list(stable_ids.themes), list(stable_ids.assignments), labels,
+def labels_stage(ctx: RunContext, stable_ids: ThemeFit, categories: Categories, coding: Coded | None = None
+                 ) -> Labelled:
+    """labels.yaml (or the labels given to the context) applied to every theme and assignment, after the segments
+    whose code decides their theme were moved into it (``pipeline.analyst.code_moves``)."""
+    labels = run_labels(ctx)
+    codes = analyst_codes(labels, categories.categories)
+    decided = decided_codes(coding, stable_ids.assignments, stable_ids.themes, labels,
+                            ctx.config.validate.trained_theme_confidence)
+    applied = with_code_moves(labels, decided, stable_ids.themes, [*categories.categories, *codes])
+    themes, assignments, warnings = apply_labels(list(stable_ids.themes), list(stable_ids.assignments), applied,
                                                  list(categories.categories))
-    moves = label_reassignments(list(stable_ids.assignments), assignments, labels)
+    moves, assignments = code_audit(label_reassignments(list(stable_ids.assignments), assignments, applied),
+                                    assignments, decided)
     warnings += stale_entries(labels, stable_ids.themes, stable_ids.centroids, stable_ids.previous_state,
                               ctx.config.validate.labels_min_similarity)
     merges, merged_categories = merge_summary(stable_ids.themes, labels)
     return Labelled(tuple(themes), tuple(assignments), tuple(stable_ids.reassignments) + tuple(moves),
-                    tuple(warnings), tuple(analyst_codes(labels, categories.categories)), merges=merges,
-                    merged_categories=merged_categories, renamed=renamed_themes(stable_ids.themes, labels))
+                    tuple(warnings), tuple(codes), merges=merges,
+                    merged_categories=merged_categories, renamed=renamed_themes(stable_ids.themes, applied))
 
 
 def codebook_stage(ctx: RunContext, clean: Cleaned, embed: Embedded, labels: Labelled, naming: Named,

@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from pipeline.analyst.accuracy import headline_text
 from pipeline.core.safe_text import literal, one_line
 from pipeline.io.run_reader import require_complete_run
 
@@ -21,10 +22,8 @@ def print_coding(outcome, out_console: Console) -> None:
     if report is None:
         out_console.print("no trained coding (fewer than two codes on the list)", markup=False)
         return
-    estimate = report.machine[report.headline]
-    out_console.print(f"estimated share of machine codes that are right: {estimate['estimate']:.0%} "
-                      f"(95% interval {estimate['low']:.0%}-{estimate['high']:.0%}; estimator {report.headline}, "
-                      "see accuracy.csv)", markup=False, soft_wrap=True)
+    out_console.print(f"estimated share of machine codes that are right: {headline_text(report)}", markup=False,
+                      soft_wrap=True)
     table = Table(title="Cross-validated on your codes")
     for column in ("code", "coded", "precision", "recall", "F1 (95% interval)"):
         table.add_column(column)

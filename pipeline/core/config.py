@@ -325,6 +325,14 @@ class ValidateConfig(_Section):
     adjudication: Literal["majority", "first", "unanimous"] = Field(
         "majority", description="How `pipeline code` settles coders who disagree: majority (ties: the sheet given "
         "first), first (the first sheet given wins) or unanimous (disagreements left out).")
+    audit_share: Float = Field(0.25, ge=0, lt=1, description=(
+        "Share of each `validate sample --next N` sheet drawn uniformly at random from the uncoded segments (audit "
+        "rows, ceil(share x N), never the whole sheet): the machine's accuracy is estimated from them (and the "
+        "blind sheet), since the actively chosen segments are not a random sample. 0 turns it off."))
+    trained_theme_confidence: Float = Field(0.5, ge=0, le=1, description=(
+        "A trained code (learned from the analyst's codes) moves its segment out of a category theme into its "
+        "code's theme when its calibrated confidence is above this; 1 never moves, 0 always. Analyst codes always "
+        "decide the theme."))
 
 
 with warnings.catch_warnings():

@@ -40,11 +40,12 @@ def _headline(view: dict[str, Any]) -> str:
     best = view.get("machine", {}).get(view.get("headline", ""))
     if not best:
         return ""
-    how = {"cv_random": "cross-validated on the segments coded from the blind random sample",
-           "calibrated": "the calibrated confidence of the machine codes",
-           "cv": "cross-validated on the coded segments"}.get(view["headline"], view["headline"])
+    how = {"cv_random": f"cross-validated on the {best['n']} segments coded at random (blind sheet, audit rows)",
+           "calibrated": f"the calibrated confidence of the machine codes, {best['n']} analyst codes; not yet "
+                         "checked on segments coded at random",
+           "cv": f"cross-validated on the {best['n']} coded segments"}.get(view["headline"], view["headline"])
     return (f"Estimated share of machine codes that are right: {best['estimate']:.0%} (95% interval "
-            f"{best['low']:.0%}–{best['high']:.0%}; {how}, {best['n']} analyst codes).")
+            f"{best['low']:.0%}–{best['high']:.0%}; {how}).")
 
 
 def curve_svg(curve: list[dict[str, Any]], width: int = 360, height: int = 150) -> str:

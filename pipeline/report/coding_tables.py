@@ -7,7 +7,8 @@ from typing import Any
 ACCURACY_COLUMNS = ["row", "code", "label", "n_coded", "precision", "precision_low", "precision_high", "recall",
                     "recall_low", "recall_high", "f1", "f1_low", "f1_high", "machine_share"]
 CURVE_COLUMNS = ["fraction", "n_trained", "accuracy", "low", "high"]
-ESTIMATORS = {"cv_random": "cross-validated accuracy of the segments coded from the blind (random) sample",
+ESTIMATORS = {"cv_random": "cross-validated accuracy of the segments coded at random (the blind sheet and the "
+                           "audit rows of --next sheets)",
               "calibrated": "mean calibrated confidence of the machine codes (for segments chosen by the active "
                             "learner)",
               "cv": "cross-validated accuracy of every coded segment (pessimistic after active selection)"}

@@ -16,9 +16,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from pipeline.analyst.active import ActiveSelector
+from pipeline.analyst.accuracy import headline_text
+from pipeline.analyst.active import ActiveSelector, audited_batch
 from pipeline.analyst.coded_sheets import (
-    ACTIVE, ANALYST_CHOICE, RANDOM, CodeBook, adjudicate, merge_store, read_coded_sheet, read_store, read_table,
+    ACTIVE, ANALYST_CHOICE, AUDIT, RANDOM, CodeBook, adjudicate, merge_store, read_coded_sheet, read_store,
+    read_table,
 )
 from pipeline.analyst.sheets import KEY_FILE, SHEET_COLUMNS
 from pipeline.core.errors import PipelineError
@@ -109,21 +111,25 @@ def _blind_segments(run_dir: Path) -> set[str]:
     return {i["segment_id"] for i in json.loads(path.read_text(encoding="utf-8"))["items"]} if path.is_file() else set()
 
 
-def _kind(sheet: Path, codes: dict[str, str], blind: set[str]) -> str:
-    """How a sheet's segments were chosen: ``active`` (a --next sheet), ``random`` (the blind sample), else the
-    analyst's own choice."""
+def _kind(sheet: Path, codes: dict[str, str], blind: set[str]) -> str | dict[str, str]:
+    """How a sheet's segments were chosen: per row on a --next sheet (``active`` or ``audit``), ``random`` (the
+    blind sample), else the analyst's own choice."""
     rows = read_table(sheet)
-    if rows and rows[0].get("chosen_by") == ACTIVE:
-        return ACTIVE
+    if rows and rows[0].get("chosen_by") in (ACTIVE, AUDIT):
+        return {row.get("segment_id", ""): AUDIT if row.get("chosen_by") == AUDIT else ACTIVE for row in rows}
     return RANDOM if codes and set(codes) <= blind else ANALYST_CHOICE
 
 
-def _asked(folder: Path) -> set[str]:
+def _asked(folder: Path) -> tuple[set[str], int]:
+    """The segments asked on earlier --next sheets, and how many of them were audit rows."""
     asked: set[str] = set()
+    audited = 0
     for path in sorted(folder.glob(f"{NEXT_PREFIX}*.csv")) if folder.is_dir() else []:
         if path.name != NEXT_CODES:
-            asked.update(row.get("segment_id", "") for row in read_table(path))
-    return asked
+            rows = read_table(path)
+            asked.update(row.get("segment_id", "") for row in rows)
+            audited += sum(row.get("chosen_by") == AUDIT for row in rows)
+    return asked, audited
 
 
 def _proba(coded: Any, classes: list[str]) -> np.ndarray:
@@ -152,17 +158,23 @@ def next_sheet(run_dir: str | Path, n: int, corpus_dir: str | Path | None = None
     segments = list(result.segments)
     coded = {row["segment_id"]: row["code"] for row in read_store(corpus / config.validate.coded_file)}
     folder = run_dir / "validation"
-    blocked = coded.keys() | _asked(folder)
+    asked, audited = _asked(folder)
+    blocked = coded.keys() | asked
     rows = [i for i, s in enumerate(segments) if s.segment_id in coded]
     position = {c: j for j, c in enumerate(classes)}
-    picked = ActiveSelector(random_state=config.seed).select(
-        result.embeddings, _proba(result.coded, classes), rows, n,
-        coded_labels=[position[coded[segments[i].segment_id]] for i in rows if coded[segments[i].segment_id] in position],
-        candidates=np.array([s.segment_id not in blocked for s in segments]))
     k = 1 + sum(1 for p in folder.glob(f"{NEXT_PREFIX}*.csv") if p.name != NEXT_CODES) if folder.is_dir() else 1
+    active, audit = audited_batch(
+        ActiveSelector(random_state=config.seed), result.embeddings, _proba(result.coded, classes), rows, n,
+        config.validate.audit_share, np.random.default_rng([config.seed, k]),
+        coded_labels=[position[coded[segments[i].segment_id]] for i in rows if coded[segments[i].segment_id] in position],
+        candidates=np.array([s.segment_id not in blocked for s in segments]), asked_before=len(asked),
+        audited_before=audited)
+    # the audit rows are mixed in among the active ones (chosen_by marks them), so a sheet coded halfway has some
+    kinds = {int(i): ACTIVE for i in active} | {int(i): AUDIT for i in audit}
+    picked = np.random.default_rng([config.seed, k, 1]).permutation(np.concatenate([active, audit]).astype(int))
     path = folder / f"{NEXT_PREFIX}{k}.csv"
     write_csv(path, [{"item": j, "segment_id": segments[i].segment_id, "text": segments[i].text, "code": "",
-                      "chosen_by": ACTIVE} for j, i in enumerate(picked, 1)], [*SHEET_COLUMNS, "chosen_by"])
+                      "chosen_by": kinds[int(i)]} for j, i in enumerate(picked, 1)], [*SHEET_COLUMNS, "chosen_by"])
     write_csv(folder / NEXT_CODES, [{"code": c.category_id, "label": c.label, "definition": c.description}
                                     for c in codes], ["code", "label", "definition"])
     report = result.coding_accuracy
@@ -207,6 +219,5 @@ class TrainedLearner:
         report = outcome.result.coding_accuracy
         if report is None:
             return f"{outcome.n_stored} coded segments stored; no trained coding (fewer than two codes)"
-        best = report.machine[report.headline]
-        return (f"trained on {outcome.n_stored} coded segments: about {best['estimate']:.0%} of machine codes right "
-                f"({best['low']:.0%}-{best['high']:.0%}); {report.advice}")
+        return (f"trained on {outcome.n_stored} coded segments: machine codes right {headline_text(report)}; "
+                f"{report.advice}")

@@ -6,7 +6,7 @@ import pytest
 from sklearn.base import clone
 
 from pipeline.analyst.accuracy import accuracy_report, advice, machine_accuracy, wilson
-from pipeline.analyst.active import ActiveSelector
+from pipeline.analyst.active import ActiveSelector, audit_count, audited_batch
 from pipeline.analyst.trained import ANALYST, TRAINED, TrainedCoder
 from pipeline.core.errors import PipelineError
 from pipeline.core.params import ParameterError
@@ -207,3 +207,41 @@ def test_machine_accuracy_without_uncoded_segments_has_only_cv():
     L = np.arange(len(y))
     coder = TrainedCoder().fit(X, CATEGORIES, L, [f"c{j}" for j in y], prior=_misleading_prior(X, centres))
     assert set(machine_accuracy(coder)) == {"cv"}
+
+
+def test_machine_accuracy_calibrated_estimate_lies_in_its_interval_with_one_code_coded():
+    """One code coded: no cross-validation, so no temperature; the bootstrap must not fit one either (it put the
+    estimate outside its own interval when the coded code is not the one the prior favours)."""
+    X, y, centres = _clusters()
+    L = np.flatnonzero(y == 2)[:3]
+    coder = TrainedCoder().fit(X, CATEGORIES, L, ["c3"] * 3, prior=_misleading_prior(X, centres))
+    calibrated = machine_accuracy(coder)["calibrated"]
+    assert calibrated["low"] <= calibrated["estimate"] <= calibrated["high"]
+
+
+@pytest.mark.parametrize("n, share, asked, audited, expected", [
+    (20, 0.25, 0, 0, 5), (8, 0.25, 8, 2, 2), (5, 0.25, 0, 0, 1), (5, 0.25, 5, 1, 2), (5, 0.25, 10, 3, 1),
+    (1, 0.25, 0, 0, 0), (2, 0.9, 0, 0, 1), (10, 0.0, 0, 0, 0)])
+def test_audit_count_keeps_the_share_over_every_batch(n, share, asked, audited, expected):
+    assert audit_count(n, share, asked, audited) == expected
+
+
+def test_audited_batch_draws_audit_rows_at_random_from_the_candidates_only():
+    X, y, centres = _clusters(n_per=30)
+    P = _misleading_prior(X, centres)[0]
+    coded = [0, 30, 60, 90]
+    candidates = np.ones(len(y), dtype=bool)
+    candidates[:10] = False  # asked before
+    active, audit = audited_batch(ActiveSelector(), X, P, coded, 12, 0.25, np.random.default_rng(0),
+                                  coded_labels=[0, 1, 2, 3], candidates=candidates)
+    rows = np.concatenate([active, audit])
+    assert len(audit) == 3 and len(active) == 9 and len(set(rows.tolist())) == 12
+    assert candidates[rows].all() and not set(rows.tolist()) & set(coded)
+    # uniform, not chosen by the coder: over many draws every candidate row is about equally likely
+    counts = np.zeros(len(y))
+    rng = np.random.default_rng(1)
+    for _ in range(300):
+        counts[audited_batch(ActiveSelector(), X, P, coded, 12, 0.25, rng, coded_labels=[0, 1, 2, 3],
+                             candidates=candidates)[1]] += 1
+    pool = counts[candidates & ~np.isin(np.arange(len(y)), coded)]
+    assert pool.min() > 0 and pool.max() < 4 * pool.mean()

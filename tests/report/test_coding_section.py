@@ -18,7 +18,8 @@ VIEW = {"sources": {"analyst": 4, "trained": 20}, "n_coded": 4, "per_code": [ROW
 def test_coding_section_escapes_labels_and_names_the_estimator():
     html = coding_html(VIEW)
     assert "<script>" not in html and "&lt;script&gt;" in html
-    assert "75% (95% interval 30%–95%; cross-validated on the segments coded from the blind random sample" in html
+    assert ("75% (95% interval 30%–95%; cross-validated on the 4 segments coded at random (blind sheet, audit rows)"
+            in html)
     assert "0.50 (0.15–0.85)" in html and "4 coded by the analyst; 20 coded by the trained coder" in html
 
 
