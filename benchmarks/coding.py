@@ -4,15 +4,17 @@
     OPENSET_CACHE_DIR=... python -m benchmarks.coding napire-effects
 
 Rows: the open-set harness's 2,000-row samples (``benchmarks.openset.load_set``). Methods, all on the same
-embeddings: ``coder`` (the product's label-free ``CategoryCoder``, never coding to a catch-all option, as
-segments.csv's ``category_id``); ``nearest-name`` (each answer to the category name with the highest cosine, one
-plain vector per name, as benchmarks.quality); ``items-argmax`` (the coder's starting point: max over each category's
-label templates, description clauses and keywords, no self-training). Macro-F1 over the gold classes ("any" rule:
-a prediction among an answer's labels counts), with the paired bootstrap difference to nearest-name (a loss when
-the whole 95% interval is below zero). ``reliability``: the coder's probability for its chosen category against
-how often that category is right (expected calibration error over ten bins): what a category theme's confidence
-(the mean of that probability over its segments) can be trusted to mean. Results:
-``benchmarks/results/coding.json``.
+embeddings: ``coder`` (the product's label-free ``CategoryCoder`` at its defaults, never coding to a catch-all option,
+as segments.csv's ``category_id``); ``coder-previous`` (the coder before issue 12's second round: two unanchored
+self-training rounds, no calibration); ``nearest-name`` (each answer to the category name with the highest cosine,
+one plain vector per name, as benchmarks.quality); ``items-argmax`` (the coder's starting point: max over each
+category's label templates, description clauses and keywords, no self-training); ``ceiling`` (5-fold cross-validated
+LogisticRegression C=10, balanced, on the first gold label of every row: how far these embeddings can go, never a
+competitor). Macro-F1 over the gold classes ("any" rule: a prediction among an answer's labels counts), with the
+paired bootstrap difference to nearest-name (a loss when the whole 95% interval is below zero) and the share of the
+ceiling's macro-F1. ``reliability``: each coder's probability for its chosen category against how often that
+category is right (expected calibration error over ten bins): what a category theme's confidence (the mean of that
+probability over its segments) can be trusted to mean. Results: ``benchmarks/results/coding.json``.
 """
 from __future__ import annotations
 
@@ -47,6 +49,20 @@ def reliability(probability: np.ndarray, correct: np.ndarray, n_bins: int = 10) 
             "accuracy": round(float(correct.mean()), 4), "bins": rows}
 
 
+PREVIOUS = {"n_self_training": 2, "prior_weight": 0.0, "calibrate": False}  # the coder's defaults before this round
+
+
+def ceiling(X: np.ndarray, gold: list[tuple[str, ...]], seed: int = 42) -> list[str]:
+    """5-fold cross-validated predictions of a classifier trained on the first gold label (as benchmarks.methods)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    first = np.array([g[0] for g in gold], dtype=object)
+    folds = max(2, min(5, int(np.unique(first, return_counts=True)[1].min())))
+    model = LogisticRegression(C=10, class_weight="balanced", max_iter=2000)
+    return list(cross_val_predict(model, X, first, cv=StratifiedKFold(folds, shuffle=True, random_state=seed)))
+
+
 def code_set(name: str, with_codebook: bool, seed: int = 42) -> dict:
     from pipeline.categories import CategoryCoder, embed_categories, item_similarity, topical
 
@@ -55,34 +71,51 @@ def code_set(name: str, with_codebook: bool, seed: int = 42) -> dict:
     label = {r.category_id: r.label for r in records}
     topics = topical(records)
     embedder = openset.shared_embedder()
-    coder = CategoryCoder(random_state=seed).fit(data.X, topics, embedder)
-    coded = [label[topics[j].category_id] for j in coder.labels_]
+    coders = {"coder": CategoryCoder(random_state=seed).fit(data.X, topics, embedder),
+              "coder-previous": CategoryCoder(random_state=seed, **PREVIOUS).fit(data.X, topics, embedder)}
+    coded = {m: [label[topics[j].category_id] for j in c.labels_] for m, c in coders.items()}
     names = embedder.encode(data.categories)
     nearest = [data.categories[j] for j in (data.X @ names.T).argmax(axis=1)]
     argmax = [label[topics[j].category_id] for j in item_similarity(data.X, embed_categories(topics, embedder)).argmax(1)]
     out = {"set": name, "rows": len(data.texts), "codebook": with_codebook, "methods": {}}
-    for method, predicted in (("coder", coded), ("nearest-name", nearest), ("items-argmax", argmax)):
+    predictions = {**coded, "nearest-name": nearest, "items-argmax": argmax, "ceiling": ceiling(data.X, data.gold)}
+    top = category_scores(data.gold, predictions["ceiling"], "any")["macro_f1"]
+    for method, predicted in predictions.items():
         row = category_scores(data.gold, predicted, "any")
-        if method != "nearest-name":
+        row["share_of_ceiling"] = row["macro_f1"] / top if top else None
+        if method not in ("nearest-name", "ceiling"):
             row["vs_nearest_name"] = paired_f1_difference(data.gold, predicted, nearest, "any", 500, seed)
         out["methods"][method] = row
-    probability = coder.scores_[np.arange(len(coded)), coder.labels_]
-    correct = np.array([c in g for c, g in zip(coded, data.gold)], dtype=float)
-    out["coder_reliability"] = reliability(probability, correct)
+    out["methods"]["coder"]["vs_previous"] = paired_f1_difference(data.gold, coded["coder"], coded["coder-previous"],
+                                                                  "any", 500, seed)
+    for method, coder in coders.items():
+        correct = np.array([c in g for c, g in zip(coded[method], data.gold)], dtype=float)
+        out[f"{method}_reliability"] = {**reliability(coder.confidence_, correct),
+                                        "temperature": round(coder.temperature_, 4),
+                                        "prior_agreement": round(coder.prior_agreement_, 4)}
     return out
 
 
+def _ci(d: dict) -> str:
+    return f"{d['difference']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]"
+
+
+def _ece(rel: dict) -> str:
+    return f"{rel['ece']:.2f} ({rel['mean_confidence']:.2f} / {rel['accuracy']:.2f})"
+
+
 def render(results: list[dict]) -> str:
-    lines = ["| set | list | coder F1 | nearest-name F1 | coder - nearest [95% CI] | items-argmax F1 | "
-             "argmax - nearest [95% CI] | coder ECE (mean p / accuracy) |", "|---|---|---:|---:|---|---:|---|---|"]
+    lines = ["| set | list | ceiling F1 | nearest-name F1 | previous coder F1 | previous - nearest [95% CI] | coder F1 "
+             "(x ceiling) | coder - nearest [95% CI] | coder - previous [95% CI] | unassigned | ECE previous | "
+             "ECE coder (mean p / accuracy) |", "|---|---|---:|---:|---:|---|---:|---|---|---:|---|---|"]
     for r in results:
         m = r["methods"]
-        ci = lambda d: f"{d['difference']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]"  # noqa: E731
-        rel = r["coder_reliability"]
-        lines.append(f"| {r['set']} | {'codebook' if r['codebook'] else 'names'} | {m['coder']['macro_f1']:.3f} | "
-                     f"{m['nearest-name']['macro_f1']:.3f} | {ci(m['coder']['vs_nearest_name'])} | "
-                     f"{m['items-argmax']['macro_f1']:.3f} | {ci(m['items-argmax']['vs_nearest_name'])} | "
-                     f"{rel['ece']:.2f} ({rel['mean_confidence']:.2f} / {rel['accuracy']:.2f}) |")
+        lines.append(f"| {r['set']} | {'codebook' if r['codebook'] else 'names'} | {m['ceiling']['macro_f1']:.3f} | "
+                     f"{m['nearest-name']['macro_f1']:.3f} | {m['coder-previous']['macro_f1']:.3f} | "
+                     f"{_ci(m['coder-previous']['vs_nearest_name'])} | {m['coder']['macro_f1']:.3f} "
+                     f"({m['coder']['share_of_ceiling']:.2f}x) | {_ci(m['coder']['vs_nearest_name'])} | "
+                     f"{_ci(m['coder']['vs_previous'])} | {m['coder']['unassigned_share']:.1%} | "
+                     f"{_ece(r['coder-previous_reliability'])} | {_ece(r['coder_reliability'])} |")
     return "\n".join(lines)
 
 
