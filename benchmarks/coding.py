@@ -49,7 +49,8 @@ def reliability(probability: np.ndarray, correct: np.ndarray, n_bins: int = 10) 
             "accuracy": round(float(correct.mean()), 4), "bins": rows}
 
 
-PREVIOUS = {"n_self_training": 2, "prior_weight": 0.0, "calibrate": False}  # the coder's defaults before this round
+PREVIOUS = {"n_self_training": 2, "prior_weight": 0.0, "calibrate": False}
+CALIBRATED = {"calibrate": True}  # the label-free temperature (agreement of two views), reported for its ECE only  # the coder's defaults before this round
 
 
 def ceiling(X: np.ndarray, gold: list[tuple[str, ...]], seed: int = 42) -> list[str]:
@@ -63,7 +64,7 @@ def ceiling(X: np.ndarray, gold: list[tuple[str, ...]], seed: int = 42) -> list[
     return list(cross_val_predict(model, X, first, cv=StratifiedKFold(folds, shuffle=True, random_state=seed)))
 
 
-def code_set(name: str, with_codebook: bool, seed: int = 42) -> dict:
+def code_set(name: str, with_codebook: bool, seed: int = 42, resamples: int = 500) -> dict:
     from pipeline.categories import CategoryCoder, embed_categories, item_similarity, topical
 
     data = openset.load_set(name)
@@ -74,6 +75,7 @@ def code_set(name: str, with_codebook: bool, seed: int = 42) -> dict:
     coders = {"coder": CategoryCoder(random_state=seed).fit(data.X, topics, embedder),
               "coder-previous": CategoryCoder(random_state=seed, **PREVIOUS).fit(data.X, topics, embedder)}
     coded = {m: [label[topics[j].category_id] for j in c.labels_] for m, c in coders.items()}
+    calibrated = CategoryCoder(random_state=seed, **CALIBRATED).fit(data.X, topics, embedder)
     names = embedder.encode(data.categories)
     nearest = [data.categories[j] for j in (data.X @ names.T).argmax(axis=1)]
     argmax = [label[topics[j].category_id] for j in item_similarity(data.X, embed_categories(topics, embedder)).argmax(1)]
@@ -83,12 +85,17 @@ def code_set(name: str, with_codebook: bool, seed: int = 42) -> dict:
     for method, predicted in predictions.items():
         row = category_scores(data.gold, predicted, "any")
         row["share_of_ceiling"] = row["macro_f1"] / top if top else None
-        if method not in ("nearest-name", "ceiling"):
-            row["vs_nearest_name"] = paired_f1_difference(data.gold, predicted, nearest, "any", 500, seed)
+        if method == "coder-previous" and predicted == coded["coder"]:  # the same codes: the same interval
+            row["vs_nearest_name"] = out["methods"]["coder"]["vs_nearest_name"]
+        elif method not in ("nearest-name", "ceiling"):
+            row["vs_nearest_name"] = paired_f1_difference(data.gold, predicted, nearest, "any", resamples, seed)
         out["methods"][method] = row
-    out["methods"]["coder"]["vs_previous"] = paired_f1_difference(data.gold, coded["coder"], coded["coder-previous"],
-                                                                  "any", 500, seed)
-    for method, coder in coders.items():
+    same = coded["coder"] == coded["coder-previous"]
+    out["methods"]["coder"]["vs_previous"] = (
+        {"difference": 0.0, "low": 0.0, "high": 0.0, "n_resamples": 0, "identical": True} if same else
+        paired_f1_difference(data.gold, coded["coder"], coded["coder-previous"], "any", resamples, seed))
+    for method, coder in {**coders, "coder-calibrated": calibrated}.items():
+        coded.setdefault(method, [label[topics[j].category_id] for j in coder.labels_])
         correct = np.array([c in g for c, g in zip(coded[method], data.gold)], dtype=float)
         out[f"{method}_reliability"] = {**reliability(coder.confidence_, correct),
                                         "temperature": round(coder.temperature_, 4),
@@ -107,7 +114,8 @@ def _ece(rel: dict) -> str:
 def render(results: list[dict]) -> str:
     lines = ["| set | list | ceiling F1 | nearest-name F1 | previous coder F1 | previous - nearest [95% CI] | coder F1 "
              "(x ceiling) | coder - nearest [95% CI] | coder - previous [95% CI] | unassigned | ECE previous | "
-             "ECE coder (mean p / accuracy) |", "|---|---|---:|---:|---:|---|---:|---|---|---:|---|---|"]
+             "ECE coder (mean p / accuracy) | ECE agreement-calibrated |",
+             "|---|---|---:|---:|---:|---|---:|---|---|---:|---|---|---|"]
     for r in results:
         m = r["methods"]
         lines.append(f"| {r['set']} | {'codebook' if r['codebook'] else 'names'} | {m['ceiling']['macro_f1']:.3f} | "
@@ -115,7 +123,8 @@ def render(results: list[dict]) -> str:
                      f"{_ci(m['coder-previous']['vs_nearest_name'])} | {m['coder']['macro_f1']:.3f} "
                      f"({m['coder']['share_of_ceiling']:.2f}x) | {_ci(m['coder']['vs_nearest_name'])} | "
                      f"{_ci(m['coder']['vs_previous'])} | {m['coder']['unassigned_share']:.1%} | "
-                     f"{_ece(r['coder-previous_reliability'])} | {_ece(r['coder_reliability'])} |")
+                     f"{_ece(r['coder-previous_reliability'])} | {_ece(r['coder_reliability'])} | "
+                     f"{_ece(r['coder-calibrated_reliability'])} |")
     return "\n".join(lines)
 
 
@@ -125,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.coding", description=__doc__.split("\n")[0])
     parser.add_argument("target", nargs="?", default="all")
     parser.add_argument("--out", default=str(openset.RESULTS_DIR / "coding.json"))
+    parser.add_argument("--resamples", type=int, default=500, help="paired bootstrap resamples (default 500)")
     args = parser.parse_args(argv)
     names = list(SHARED_SETS) if args.target == "all" else args.target.split(",")
     results = []
@@ -132,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         for with_codebook in (False, True):
             if with_codebook and not openset.load_codebook(name):
                 continue
-            results.append(code_set(name, with_codebook))
+            results.append(code_set(name, with_codebook, resamples=args.resamples))
             openset.say(f"{name} {'codebook' if with_codebook else 'names'}: " + render(results[-1:]).splitlines()[-1])
     Path(args.out).write_text(json.dumps({"command": "python -m benchmarks.coding " + " ".join(argv or sys.argv[1:]),
                                           "results": results}, indent=1))

@@ -65,8 +65,8 @@ def test_coder_agreement_temperature_is_one_when_the_target_is_unreachable(targe
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_coder_calibrated_confidence_matches_the_two_views_agreement(seed):
     X, _ = planted(seed, spread=2.5)
-    coder = CategoryCoder(random_state=seed).fit(X, CATEGORIES, DirectionEmbedder())
-    assert coder.n_rounds_ == 3 and 0.25 < coder.prior_agreement_ < 1.0  # the two views disagree somewhere
+    coder = CategoryCoder(calibrate=True, random_state=seed).fit(X, CATEGORIES, DirectionEmbedder())
+    assert coder.n_rounds_ == 2 and 0.25 < coder.prior_agreement_ < 1.0  # the two views disagree somewhere
     assert coder.confidence_.mean() == pytest.approx(coder.prior_agreement_, abs=0.01)
     rows = np.arange(len(X))
     assert np.allclose(coder.confidence_, coder.scores_[rows, coder.labels_])
@@ -77,7 +77,7 @@ def test_coder_calibrated_confidence_matches_the_two_views_agreement(seed):
 def test_coder_codes_planted_segments_better_than_chance_and_the_anchor_keeps_them_near_the_names(seed):
     X, truth = planted(seed)
     embedder = DirectionEmbedder()
-    anchored = CategoryCoder(random_state=seed).fit(X, CATEGORIES, embedder)
+    anchored = CategoryCoder(prior_weight=1.0, random_state=seed).fit(X, CATEGORIES, embedder)
     free = CategoryCoder(prior_weight=0.0, random_state=seed).fit(X, CATEGORIES, embedder)
     assert (anchored.labels_ == truth).mean() > 0.5
     assert anchored.prior_agreement_ >= free.prior_agreement_
@@ -98,3 +98,14 @@ def test_coder_uncalibrated_and_clone_keep_parameters(seed):
     coder = CategoryCoder(calibrate=False, random_state=seed)
     assert clone(coder).get_params() == coder.get_params()
     assert coder.fit(X, CATEGORIES, DirectionEmbedder()).temperature_ == 1.0
+
+
+@pytest.mark.parametrize("described, expected", [(False, 0.0), (True, 1.0)])
+def test_coder_prior_weight_default_anchors_only_a_list_with_a_codebook(described, expected):
+    X, _ = planted(0)
+    categories = [Category(c.category_id, c.label, description=f"about {c.label}" if described else "")
+                  for c in CATEGORIES]
+    coder = CategoryCoder().fit(X, categories, DirectionEmbedder())
+    assert coder.prior_weight_ == expected
+    assert coder.temperature_ == 1.0  # calibration is off by default
+    assert np.allclose(coder.confidence_, coder.scores_[np.arange(len(X)), coder.labels_])
