@@ -34,7 +34,8 @@ def _themes_config(seed: int):
     return load_config(None, {"seed": seed}).themes.model_dump()
 
 
-def compare(size: int, samples: list[int], backend: str, seed: int, cache_dir: str, batch_rows: int) -> dict:
+def compare(size: int, samples: list[int], backend: str, seed: int, cache_dir: str, batch_rows: int,
+            save_dir: str | None = None) -> dict:
     import numpy as np
     from sklearn.metrics import adjusted_rand_score
 
@@ -57,24 +58,47 @@ def compare(size: int, samples: list[int], backend: str, seed: int, cache_dir: s
     ids = [f"s{i}" for i in range(size)]
     say = lambda message: print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)  # noqa: E731
     say(f"{size:,} texts embedded; full fit")
-    start = time.perf_counter()
-    full = ThemeModel(**_themes_config(seed), random_state=seed).fit(texts, X, embedder, categories, ids)
-    out["full"] = {"seconds": round(time.perf_counter() - start, 1), "n_themes": len(full.themes_)}
-    full_themes = np.array([a.theme_id for a in full.assignments_])
-    full_categories = [c for c, _ in full.segment_categories_]
+    saved = Path(save_dir) / f"full-{size}-{embedder.name}-{seed}.npz" if save_dir else None
+    if saved is not None and saved.is_file():  # a full fit made before: its labels, never fitted twice
+        with np.load(saved, allow_pickle=False) as data:
+            full_themes, full_categories = data["themes"], [str(c) for c in data["categories"]]
+            full_emergent = int(data["emergent"].sum())
+            out["full"] = {"seconds": float(data["seconds"]), "n_themes": int(data["n_themes"]),
+                           "reused": str(saved)}
+    else:
+        start = time.perf_counter()
+        full = ThemeModel(**_themes_config(seed), random_state=seed).fit(texts, X, embedder, categories, ids)
+        out["full"] = {"seconds": round(time.perf_counter() - start, 1), "n_themes": len(full.themes_)}
+        full_themes = np.array([a.theme_id for a in full.assignments_])
+        full_categories = [c for c, _ in full.segment_categories_]
+        emergent_ids = [t.theme_id for t in full.themes_ if not t.category_id]
+        full_emergent = int(np.isin(full_themes, emergent_ids).sum())
+        if saved is not None:
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(saved, themes=full_themes, categories=np.array(full_categories),
+                     emergent=np.isin(full_themes, emergent_ids), seconds=out["full"]["seconds"],
+                     n_themes=len(full.themes_))
     for sample in samples:
         say(f"sample {sample:,}")
         start = time.perf_counter()
-        fit = fit_sampled(ThemeModel(**_themes_config(seed), random_state=seed), texts, X, embedder, categories,
-                          ids, sample_size=sample, batch_rows=batch_rows, seed=seed)
+        model_dir = Path(save_dir) / f"sample-{size}-{sample}-{embedder.name}-{seed}" if save_dir else None
+        fitted = model_dir is not None and (model_dir / "state.json").is_file()
+        model = (ThemeModel.load(model_dir, embedder, with_topic_model=False) if fitted
+                 else ThemeModel(**_themes_config(seed), random_state=seed))
+        fit = fit_sampled(model, texts, X, embedder, categories, ids, sample_size=sample, batch_rows=batch_rows,
+                          seed=seed, fitted=fitted)
         seconds = time.perf_counter() - start
+        if model_dir is not None and not fitted:
+            model.save(model_dir)
         themes = np.array([a.theme_id for a in fit.assignments])
         same_category = np.mean([a == b for a, (b, _) in zip(full_categories, fit.segment_categories)])
         out["rows"].append({"sample": sample, "seconds": round(seconds, 1), "n_themes": len(fit.themes),
                             "theme_ari_vs_full": round(float(adjusted_rand_score(full_themes, themes)), 4),
                             "category_agreement_vs_full": round(float(same_category), 4),
                             "emergent_share": round(fit.method.get("emergent_segments", 0) / size, 4),
-                            "full_emergent_share": round(full.coding_.get("emergent_segments", 0) / size, 4)})
+                            "full_emergent_share": round(full_emergent / size, 4),
+                            "sample_emergent_share": round(model.coding_.get("emergent_segments", 0) / sample, 4),
+                            "reused_fit": fitted})
     return out
 
 
@@ -102,10 +126,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-rows", type=int, default=20_000)
     parser.add_argument("--cache-dir", default="outputs/.cache/embeddings")
     parser.add_argument("--results", default=None)
+    parser.add_argument("--save-dir", default="outputs/sampling",
+                        help="the full fit's labels and each sampled model are kept here and reused ('' = never)")
     args = parser.parse_args(argv)
     samples = [int(s) for s in args.samples.split(",") if s.strip()]
     machine_at_start = machine()
-    result = compare(args.size, samples, args.backend, args.seed, args.cache_dir, args.batch_rows)
+    result = compare(args.size, samples, args.backend, args.seed, args.cache_dir, args.batch_rows,
+                     args.save_dir or None)
     result.update({"command": "python -m benchmarks.sampling " + " ".join(argv if argv is not None else sys.argv[1:]),
                    "machine": machine_at_start,
                    "load_avg_at_end": [round(x, 2) for x in os.getloadavg()],  # a shared machine

@@ -80,6 +80,10 @@ class StageClock:
             self.peak_mb[self._name] = max(self.peak_mb.get(self._name, 0.0), peak_rss_mb())
         reset_peak_rss()
         self._name, self._start = name, time.perf_counter()
+        progress = os.environ.get("SPEED_PROGRESS")
+        if progress:  # what a run that is stopped (timeout) had finished, and the stage it was in
+            Path(progress).write_text(json.dumps({"seconds": self.seconds, "peak_mb": self.peak_mb,
+                                                  "running": name}), encoding="utf-8")
 
 
 # ---------------------------------------------------------------- texts
@@ -238,13 +242,17 @@ def run_worker(tool: str, phase: str, texts_file: Path, work: Path, timeout: flo
                "--texts", str(texts_file), "--work-dir", str(work)]
     started = time.perf_counter()
     load_before = [round(x, 2) for x in os.getloadavg()]  # the machine is shared: read each timing beside it
+    progress = work / f"progress-{tool}-{phase}{variant}.json"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
-           "SPEED_OVERRIDES": json.dumps(overrides or {}), "SPEED_VARIANT": variant}
+           "SPEED_OVERRIDES": json.dumps(overrides or {}), "SPEED_VARIANT": variant, "SPEED_PROGRESS": str(progress)}
     try:
         done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False,
                               env=env)
     except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {timeout:.0f} s", "process_seconds": time.perf_counter() - started}
+        stopped = json.loads(progress.read_text(encoding="utf-8")) if progress.is_file() else {}
+        return {"error": f"timed out after {timeout:.0f} s", "process_seconds": time.perf_counter() - started,
+                "finished_stages": stopped, "load_avg_before": load_before,
+                "load_avg_after": [round(x, 2) for x in os.getloadavg()]}
     elapsed = time.perf_counter() - started
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
@@ -395,7 +403,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work-dir", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        texts = json.loads(Path(args.texts).read_text(encoding="utf-8"))
+        # the ours worker reads the corpus folder, never the list: loading it would count in its peak RSS
+        texts = [] if args.worker == "ours" else json.loads(Path(args.texts).read_text(encoding="utf-8"))
         print(json.dumps(WORKERS[args.worker](texts, Path(args.work_dir), args.phase)), flush=True)
         return 0
 

@@ -132,3 +132,38 @@ def test_scaled_every_segment_gets_an_off_list_score_calibrated_on_the_sample():
     unseen = np.setdiff1d(np.arange(len(X)), sample)
     assert scores[unseen][clusters[unseen] == 4].mean() > 0.5 > scores[unseen][clusters[unseen] < 4].mean()
     assert _sampled_off_list(X, sample, [], DirectionEmbedder(), 7) == ()
+
+
+@pytest.mark.parametrize("values, positive, expected", [
+    ([0.9, 0.3, 0.8, 0.2], [True, False, True, False], 0.8),
+    ([0.9, 0.3, 0.8, 0.2], [False, False, False, False], float("inf")),
+    ([0.9, 0.3, 0.8, 0.2], [True, True, True, True], 0.2),
+    ([0.9, 0.7, 0.5, 0.1], [True, False, True, False], 0.9),  # one error either way: the higher threshold
+])
+def test_best_threshold_puts_the_most_rows_on_the_right_side(values, positive, expected):
+    from pipeline.themes.scaled import best_threshold
+
+    assert best_threshold(np.asarray(values), np.asarray(positive)) == expected
+
+
+def test_assigned_segment_joins_an_emergent_theme_only_past_its_margin():
+    from pipeline.themes.scaled import Assigner
+
+    light = ThemeModel()
+    light.centroids_ = {0: np.array([1.0, 0.0], dtype=np.float32), 1: np.array([0.0, 1.0], dtype=np.float32)}
+    assigner = Assigner(light, ["a"], {"a": 0}, frozenset({1}), None, None, [], emergent_margins={1: 0.2})
+    angles = np.radians([80.0, 50.0, 20.0])  # nearest the emergent theme by far, by a little, nearest the category
+    X = np.stack([np.cos(angles), np.sin(angles)], axis=1).astype(np.float32)
+    themes = assigner.themes(X, [("a", 0.9)] * 3)
+    assert themes.tolist() == [1, 0, 0]
+    assert Assigner(light, ["a"], {"a": 0}, frozenset({1}), None, None, []).themes(X, [("a", 0.9)] * 3).tolist() \
+        == [0, 0, 0]  # an emergent theme without a learned margin takes nobody from outside the sample
+
+
+def test_sampled_fit_assigns_about_the_samples_emergent_share(full_and_sampled):
+    texts, _, _, sampled = full_and_sampled
+    emergent = sorted({t.theme_id for t in sampled.themes if not t.category_id})
+    themes = np.array([a.theme_id for a in sampled.assignments])
+    rest = np.setdiff1d(np.arange(len(texts)), sampled.sample)
+    in_sample, outside = np.isin(themes[sampled.sample], emergent).mean(), np.isin(themes[rest], emergent).mean()
+    assert emergent and abs(outside - in_sample) <= 0.1
