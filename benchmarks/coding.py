@@ -4,15 +4,17 @@
     OPENSET_CACHE_DIR=... python -m benchmarks.coding napire-effects
 
 Rows: the open-set harness's 2,000-row samples (``benchmarks.openset.load_set``). Methods, all on the same
-embeddings: ``coder`` (the product's label-free ``CategoryCoder``, never coding to a catch-all option, as
-segments.csv's ``category_id``); ``nearest-name`` (each answer to the category name with the highest cosine, one
-plain vector per name, as benchmarks.quality); ``items-argmax`` (the coder's starting point: max over each category's
-label templates, description clauses and keywords, no self-training). Macro-F1 over the gold classes ("any" rule:
-a prediction among an answer's labels counts), with the paired bootstrap difference to nearest-name (a loss when
-the whole 95% interval is below zero). ``reliability``: the coder's probability for its chosen category against
-how often that category is right (expected calibration error over ten bins): what a category theme's confidence
-(the mean of that probability over its segments) can be trusted to mean. Results:
-``benchmarks/results/coding.json``.
+embeddings: ``coder`` (the product's label-free ``CategoryCoder`` at its defaults, never coding to a catch-all option,
+as segments.csv's ``category_id``); ``coder-previous`` (the coder before issue 12's second round: two unanchored
+self-training rounds, no calibration); ``nearest-name`` (each answer to the category name with the highest cosine,
+one plain vector per name, as benchmarks.quality); ``items-argmax`` (the coder's starting point: max over each
+category's label templates, description clauses and keywords, no self-training); ``ceiling`` (5-fold cross-validated
+LogisticRegression C=10, balanced, on the first gold label of every row: how far these embeddings can go, never a
+competitor). Macro-F1 over the gold classes ("any" rule: a prediction among an answer's labels counts), with the
+paired bootstrap difference to nearest-name (a loss when the whole 95% interval is below zero) and the share of the
+ceiling's macro-F1. ``reliability``: each coder's probability for its chosen category against how often that
+category is right (expected calibration error over ten bins): what a category theme's confidence (the mean of that
+probability over its segments) can be trusted to mean. Results: ``benchmarks/results/coding.json``.
 """
 from __future__ import annotations
 
@@ -47,7 +49,22 @@ def reliability(probability: np.ndarray, correct: np.ndarray, n_bins: int = 10) 
             "accuracy": round(float(correct.mean()), 4), "bins": rows}
 
 
-def code_set(name: str, with_codebook: bool, seed: int = 42) -> dict:
+PREVIOUS = {"n_self_training": 2, "prior_weight": 0.0, "calibrate": False}
+CALIBRATED = {"calibrate": True}  # the label-free temperature (agreement of two views), reported for its ECE only  # the coder's defaults before this round
+
+
+def ceiling(X: np.ndarray, gold: list[tuple[str, ...]], seed: int = 42) -> list[str]:
+    """5-fold cross-validated predictions of a classifier trained on the first gold label (as benchmarks.methods)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    first = np.array([g[0] for g in gold], dtype=object)
+    folds = max(2, min(5, int(np.unique(first, return_counts=True)[1].min())))
+    model = LogisticRegression(C=10, class_weight="balanced", max_iter=2000)
+    return list(cross_val_predict(model, X, first, cv=StratifiedKFold(folds, shuffle=True, random_state=seed)))
+
+
+def code_set(name: str, with_codebook: bool, seed: int = 42, resamples: int = 500) -> dict:
     from pipeline.categories import CategoryCoder, embed_categories, item_similarity, topical
 
     data = openset.load_set(name)
@@ -55,34 +72,59 @@ def code_set(name: str, with_codebook: bool, seed: int = 42) -> dict:
     label = {r.category_id: r.label for r in records}
     topics = topical(records)
     embedder = openset.shared_embedder()
-    coder = CategoryCoder(random_state=seed).fit(data.X, topics, embedder)
-    coded = [label[topics[j].category_id] for j in coder.labels_]
+    coders = {"coder": CategoryCoder(random_state=seed).fit(data.X, topics, embedder),
+              "coder-previous": CategoryCoder(random_state=seed, **PREVIOUS).fit(data.X, topics, embedder)}
+    coded = {m: [label[topics[j].category_id] for j in c.labels_] for m, c in coders.items()}
+    calibrated = CategoryCoder(random_state=seed, **CALIBRATED).fit(data.X, topics, embedder)
     names = embedder.encode(data.categories)
     nearest = [data.categories[j] for j in (data.X @ names.T).argmax(axis=1)]
     argmax = [label[topics[j].category_id] for j in item_similarity(data.X, embed_categories(topics, embedder)).argmax(1)]
     out = {"set": name, "rows": len(data.texts), "codebook": with_codebook, "methods": {}}
-    for method, predicted in (("coder", coded), ("nearest-name", nearest), ("items-argmax", argmax)):
+    predictions = {**coded, "nearest-name": nearest, "items-argmax": argmax, "ceiling": ceiling(data.X, data.gold)}
+    top = category_scores(data.gold, predictions["ceiling"], "any")["macro_f1"]
+    for method, predicted in predictions.items():
         row = category_scores(data.gold, predicted, "any")
-        if method != "nearest-name":
-            row["vs_nearest_name"] = paired_f1_difference(data.gold, predicted, nearest, "any", 500, seed)
+        row["share_of_ceiling"] = row["macro_f1"] / top if top else None
+        if method == "coder-previous" and predicted == coded["coder"]:  # the same codes: the same interval
+            row["vs_nearest_name"] = out["methods"]["coder"]["vs_nearest_name"]
+        elif method not in ("nearest-name", "ceiling"):
+            row["vs_nearest_name"] = paired_f1_difference(data.gold, predicted, nearest, "any", resamples, seed)
         out["methods"][method] = row
-    probability = coder.scores_[np.arange(len(coded)), coder.labels_]
-    correct = np.array([c in g for c, g in zip(coded, data.gold)], dtype=float)
-    out["coder_reliability"] = reliability(probability, correct)
+    same = coded["coder"] == coded["coder-previous"]
+    out["methods"]["coder"]["vs_previous"] = (
+        {"difference": 0.0, "low": 0.0, "high": 0.0, "n_resamples": 0, "identical": True} if same else
+        paired_f1_difference(data.gold, coded["coder"], coded["coder-previous"], "any", resamples, seed))
+    for method, coder in {**coders, "coder-calibrated": calibrated}.items():
+        coded.setdefault(method, [label[topics[j].category_id] for j in coder.labels_])
+        correct = np.array([c in g for c, g in zip(coded[method], data.gold)], dtype=float)
+        out[f"{method}_reliability"] = {**reliability(coder.confidence_, correct),
+                                        "temperature": round(coder.temperature_, 4),
+                                        "prior_agreement": round(coder.prior_agreement_, 4)}
     return out
 
 
+def _ci(d: dict) -> str:
+    return f"{d['difference']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]"
+
+
+def _ece(rel: dict) -> str:
+    return f"{rel['ece']:.2f} ({rel['mean_confidence']:.2f} / {rel['accuracy']:.2f})"
+
+
 def render(results: list[dict]) -> str:
-    lines = ["| set | list | coder F1 | nearest-name F1 | coder - nearest [95% CI] | items-argmax F1 | "
-             "argmax - nearest [95% CI] | coder ECE (mean p / accuracy) |", "|---|---|---:|---:|---|---:|---|---|"]
+    lines = ["| set | list | ceiling F1 | nearest-name F1 | previous coder F1 | previous - nearest [95% CI] | coder F1 "
+             "(x ceiling) | coder - nearest [95% CI] | coder - previous [95% CI] | unassigned | ECE previous | "
+             "ECE coder (mean p / accuracy) | ECE agreement-calibrated |",
+             "|---|---|---:|---:|---:|---|---:|---|---|---:|---|---|---|"]
     for r in results:
         m = r["methods"]
-        ci = lambda d: f"{d['difference']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]"  # noqa: E731
-        rel = r["coder_reliability"]
-        lines.append(f"| {r['set']} | {'codebook' if r['codebook'] else 'names'} | {m['coder']['macro_f1']:.3f} | "
-                     f"{m['nearest-name']['macro_f1']:.3f} | {ci(m['coder']['vs_nearest_name'])} | "
-                     f"{m['items-argmax']['macro_f1']:.3f} | {ci(m['items-argmax']['vs_nearest_name'])} | "
-                     f"{rel['ece']:.2f} ({rel['mean_confidence']:.2f} / {rel['accuracy']:.2f}) |")
+        lines.append(f"| {r['set']} | {'codebook' if r['codebook'] else 'names'} | {m['ceiling']['macro_f1']:.3f} | "
+                     f"{m['nearest-name']['macro_f1']:.3f} | {m['coder-previous']['macro_f1']:.3f} | "
+                     f"{_ci(m['coder-previous']['vs_nearest_name'])} | {m['coder']['macro_f1']:.3f} "
+                     f"({m['coder']['share_of_ceiling']:.2f}x) | {_ci(m['coder']['vs_nearest_name'])} | "
+                     f"{_ci(m['coder']['vs_previous'])} | {m['coder']['unassigned_share']:.1%} | "
+                     f"{_ece(r['coder-previous_reliability'])} | {_ece(r['coder_reliability'])} | "
+                     f"{_ece(r['coder-calibrated_reliability'])} |")
     return "\n".join(lines)
 
 
@@ -92,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.coding", description=__doc__.split("\n")[0])
     parser.add_argument("target", nargs="?", default="all")
     parser.add_argument("--out", default=str(openset.RESULTS_DIR / "coding.json"))
+    parser.add_argument("--resamples", type=int, default=500, help="paired bootstrap resamples (default 500)")
     args = parser.parse_args(argv)
     names = list(SHARED_SETS) if args.target == "all" else args.target.split(",")
     results = []
@@ -99,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         for with_codebook in (False, True):
             if with_codebook and not openset.load_codebook(name):
                 continue
-            results.append(code_set(name, with_codebook))
+            results.append(code_set(name, with_codebook, resamples=args.resamples))
             openset.say(f"{name} {'codebook' if with_codebook else 'names'}: " + render(results[-1:]).splitlines()[-1])
     Path(args.out).write_text(json.dumps({"command": "python -m benchmarks.coding " + " ".join(argv or sys.argv[1:]),
                                           "results": results}, indent=1))

@@ -25,8 +25,8 @@ N_TYPICAL = 3
 N_BORDERLINE = 2
 EXAMPLE_CHARS = 300
 CODEBOOK_COLUMNS = [
-    "theme_id", "label", "definition", "keywords", "category_id", "category", "size", "stability", "status",
-    "merged_from",
+    "theme_id", "label", "definition", "keywords", "category_id", "category", "category_confidence", "size",
+    "stability", "status", "merged_from",
     "coherence", "distinctiveness", "cohesion", "weak", "weak_reason",
     *[f"typical_{i}" for i in range(1, N_TYPICAL + 1)],
     *[name for i in range(1, N_BORDERLINE + 1) for name in (f"borderline_{i}", f"borderline_{i}_vs")],
@@ -58,6 +58,7 @@ def build_codebook(  # long: one row per theme, code rows then the noise themes
             "keywords": ", ".join(theme.keywords), "category_id": theme.category_id or "",
             "category": "emergent" if theme.emergent or not theme.category_id
             else category_labels.get(theme.category_id, theme.category_id),
+            "category_confidence": theme.confidence if theme.confidence is not None and not theme.emergent else "",
             "size": theme.size, "stability": round(theme.stability, 3), "status": "code",
             "merged_from": ", ".join(map(str, merges.get(theme.theme_id, ()))), "memo": theme.memo,
         }
@@ -113,6 +114,14 @@ def _clip(text: str) -> str:
     return text if len(text) <= EXAMPLE_CHARS else text[:EXAMPLE_CHARS - 1].rstrip() + "…"
 
 
+def _confidence_note(row: Mapping[str, Any]) -> str:
+    confidence = row.get("category_confidence", "")
+    if confidence in ("", None):
+        return ""
+    return (f"; confidence {float(confidence):.2f} (the label-free coder's mean calibrated probability that a segment "
+            "here is in this category: an estimate, not a measurement; `pipeline code` on a coded sample measures it)")
+
+
 def codebook_markdown(rows: Sequence[Mapping[str, Any]], title: str = "Codebook") -> str:
     """The codebook as Markdown: an index table, then one section per code with its examples. Every text from the
     corpus or the analyst is escaped (``markdown_inline``), so no answer renders as HTML: Markdown renderers pass
@@ -131,7 +140,7 @@ def codebook_markdown(rows: Sequence[Mapping[str, Any]], title: str = "Codebook"
             lines += ["", f"**Merged from** theme(s) {md(row['merged_from'])} (labels.yaml)."]
         lines += ["", f"**Keywords.** {md(row['keywords'])}", "",
                   f"**Category.** {md(row['category'])}" + (f" (`{md(row['category_id'])}`)" if row["category_id"]
-                                                            else ""), "",
+                                                            else "") + _confidence_note(row), "",
                   f"**Size.** {row['size']} segments; stability {row['stability']}"]
         if row.get("coherence", "") != "":
             lines.append(f"; coherence {row['coherence']}, distinctiveness {row['distinctiveness']}, "

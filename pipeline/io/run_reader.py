@@ -63,6 +63,11 @@ def _parse_secondary(text: str) -> tuple[tuple[int, float], ...]:
     return tuple(pairs)
 
 
+def _optional_float(text: str | None) -> float | None:
+    """A number cell that may be empty (a theme with no confidence, a run written before the column existed)."""
+    return float(text) if text not in (None, "") else None
+
+
 def load_run(run_dir: Path):
     """Themes, segments and assignments of a completed run, rebuilt as records from its CSV files."""
     require_complete_run(run_dir)
@@ -70,7 +75,9 @@ def load_run(run_dir: Path):
                     keywords=tuple(k.strip() for k in r["keywords"].split(";") if k.strip()),
                     size=int(r["size"]), stability=float(r["stability"] or 0), unstable=r["unstable"] == "True",
                     category_id=r["category_id"] or None, emergent=r["emergent"] == "True",
-                    definition=r["definition"], noise=r.get("noise") == "True", memo=r.get("memo") or "")
+                    definition=r["definition"], noise=r.get("noise") == "True", memo=r.get("memo") or "",
+                    confidence=_optional_float(r.get("confidence")),
+                    off_list_score=_optional_float(r.get("off_list_score")))
               for r in read_rows(run_dir / "themes.csv")]
     segments, assignments = [], []
     for r in read_rows(run_dir / "segments.csv"):

@@ -189,7 +189,10 @@ def _theme_table(view: dict[str, Any]) -> str:
     out = ['<section id="themes" aria-labelledby="themes-h"><h2 id="themes-h">Themes</h2>' + label_warnings_html(view)
            + '<table>'
            '<caption class="caption">Share = respondents whose kept free text carries the theme, of all respondents '
-           'with kept free text. Stability = how often the theme\'s members stay together across seeds.</caption>'
+           'with kept free text. Stability = how often the theme\'s members stay together across seeds. '
+           'Confidence = the label-free coder\'s mean probability that a segment here is in that category: its own '
+           'estimate, not a measured accuracy (over-confident where the category names say little); code a sample '
+           'and run <code>pipeline code</code> for a measured one.</caption>'
            '<thead><tr><th scope="col">Theme</th><th scope="col" class="num">Segments</th><th scope="col" '
            'class="num">Respondents</th><th scope="col" class="num">Share</th><th scope="col" class="num">Stability'
            '</th><th scope="col">Closed category (confidence)</th></tr></thead><tbody>']

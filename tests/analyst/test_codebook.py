@@ -190,3 +190,13 @@ def test_codebook_names_merges_and_never_shows_a_flagged_example(corpus):
     shown = [staff[f"typical_{i}"] for i in (1, 2, 3)] + [staff["borderline_1"], staff["borderline_2"]]
     assert segments[0].text not in shown and all(shown)
     assert "**Merged from** theme(s) 7, 9" in codebook_markdown(rows)
+
+
+@pytest.mark.parametrize("theme_id, expected", [(1, 0.8), (2, ""), (3, "")])
+def test_codebook_category_confidence_only_for_category_themes(corpus, theme_id, expected):
+    segments, assignments, embeddings = corpus
+    rows = {r["theme_id"]: r for r in build_codebook(THEMES, assignments, segments, embeddings, CATEGORIES)}
+    assert rows[theme_id]["category_confidence"] == expected
+    text = codebook_markdown(list(rows.values()))
+    section = text.split(f"## {theme_id}. ")[1].split("\n## ")[0]
+    assert ("confidence 0.80" in section) is (expected != "")
