@@ -9,21 +9,10 @@ from pipeline.categories import CategoryCoder
 from pipeline.categories.coder import agreement_temperature, name_prior
 from pipeline.core.records import Category
 
+from .direction_embedder import DirectionEmbedder
+
 DIM = 16
 CATEGORIES = [Category(f"c{i}", f"topic {i}") for i in range(4)]
-
-
-class DirectionEmbedder:
-    """Embeds "topic i" (and any prompt template around it) as the unit vector on axis i."""
-
-    name = "direction-test"
-
-    def encode(self, texts):
-        out = np.zeros((len(texts), DIM), dtype=np.float32)
-        for row, text in enumerate(texts):
-            digits = [int(ch) for ch in str(text) if ch.isdigit()]
-            out[row, digits[0] if digits else DIM - 1] = 1.0
-        return out
 
 
 def planted(seed: int, per_cluster: int = 40, spread: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
@@ -65,7 +54,7 @@ def test_coder_agreement_temperature_is_one_when_the_target_is_unreachable(targe
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_coder_calibrated_confidence_matches_the_two_views_agreement(seed):
     X, _ = planted(seed, spread=2.5)
-    coder = CategoryCoder(calibrate=True, random_state=seed).fit(X, CATEGORIES, DirectionEmbedder())
+    coder = CategoryCoder(calibrate=True, random_state=seed).fit(X, CATEGORIES, DirectionEmbedder(DIM))
     assert coder.n_rounds_ == 2 and 0.25 < coder.prior_agreement_ < 1.0  # the two views disagree somewhere
     assert coder.confidence_.mean() == pytest.approx(coder.prior_agreement_, abs=0.01)
     rows = np.arange(len(X))
@@ -76,7 +65,7 @@ def test_coder_calibrated_confidence_matches_the_two_views_agreement(seed):
 @pytest.mark.parametrize("seed", [0, 1])
 def test_coder_codes_planted_segments_better_than_chance_and_the_anchor_keeps_them_near_the_names(seed):
     X, truth = planted(seed)
-    embedder = DirectionEmbedder()
+    embedder = DirectionEmbedder(DIM)
     anchored = CategoryCoder(prior_weight=1.0, random_state=seed).fit(X, CATEGORIES, embedder)
     free = CategoryCoder(prior_weight=0.0, random_state=seed).fit(X, CATEGORIES, embedder)
     assert (anchored.labels_ == truth).mean() > 0.5
@@ -86,7 +75,7 @@ def test_coder_codes_planted_segments_better_than_chance_and_the_anchor_keeps_th
 @pytest.mark.parametrize("seed", [0])
 def test_coder_without_self_training_keeps_similarities_as_scores(seed):
     X, _ = planted(seed)
-    coder = CategoryCoder(n_self_training=0).fit(X, CATEGORIES, DirectionEmbedder())
+    coder = CategoryCoder(n_self_training=0).fit(X, CATEGORIES, DirectionEmbedder(DIM))
     assert coder.n_rounds_ == 0 and coder.temperature_ == 1.0
     assert np.array_equal(coder.scores_, coder.similarity_)
     assert np.allclose(coder.confidence_, coder.prior_[np.arange(len(X)), coder.labels_])
@@ -97,7 +86,7 @@ def test_coder_uncalibrated_and_clone_keep_parameters(seed):
     X, _ = planted(seed)
     coder = CategoryCoder(calibrate=False, random_state=seed)
     assert clone(coder).get_params() == coder.get_params()
-    assert coder.fit(X, CATEGORIES, DirectionEmbedder()).temperature_ == 1.0
+    assert coder.fit(X, CATEGORIES, DirectionEmbedder(DIM)).temperature_ == 1.0
 
 
 @pytest.mark.parametrize("described, expected", [(False, 0.0), (True, 1.0)])
@@ -105,7 +94,7 @@ def test_coder_prior_weight_default_anchors_only_a_list_with_a_codebook(describe
     X, _ = planted(0)
     categories = [Category(c.category_id, c.label, description=f"about {c.label}" if described else "")
                   for c in CATEGORIES]
-    coder = CategoryCoder().fit(X, categories, DirectionEmbedder())
+    coder = CategoryCoder().fit(X, categories, DirectionEmbedder(DIM))
     assert coder.prior_weight_ == expected
     assert coder.temperature_ == 1.0  # calibration is off by default
     assert np.allclose(coder.confidence_, coder.scores_[np.arange(len(X)), coder.labels_])

@@ -10,22 +10,10 @@ from pipeline.core.errors import PipelineError
 from pipeline.core.params import ParameterError
 from pipeline.core.records import Category
 
+from .direction_embedder import DirectionEmbedder
+
 DIM = 24
 CATEGORIES = [Category(f"c{i}", f"topic {i}") for i in range(4)]
-
-
-class DirectionEmbedder:
-    """Embeds "topic i" (and any prompt template around it) as the unit vector on axis i: each category's items
-    are one known direction, so planted segments can be placed exactly."""
-
-    name = "direction-test"
-
-    def encode(self, texts):
-        out = np.zeros((len(texts), DIM), dtype=np.float32)
-        for row, text in enumerate(texts):
-            digits = [int(ch) for ch in str(text) if ch.isdigit()]
-            out[row, digits[0] if digits else DIM - 1] = 1.0
-        return out
 
 
 def planted(offlist: bool, seed: int = 0, per_cluster: int = 40, spread: float = 0.35) -> tuple[np.ndarray, np.ndarray]:
@@ -47,7 +35,7 @@ def planted(offlist: bool, seed: int = 0, per_cluster: int = 40, spread: float =
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_offlist_score_planted_offlist_cluster_scores_higher_than_every_listed_cluster(seed):
     X, labels = planted(offlist=True, seed=seed)
-    scorer = OffListScorer().fit(X, CATEGORIES, DirectionEmbedder())
+    scorer = OffListScorer().fit(X, CATEGORIES, DirectionEmbedder(DIM))
     off = scorer.theme_score(labels == 4)
     listed = [scorer.theme_score(labels == c) for c in range(4)]
     assert off > max(listed)
@@ -58,13 +46,13 @@ def test_offlist_score_planted_offlist_cluster_scores_higher_than_every_listed_c
 
 def test_offlist_score_without_a_planted_cluster_no_cluster_leans_offlist():
     X, labels = planted(offlist=False)
-    scorer = OffListScorer().fit(X, CATEGORIES, DirectionEmbedder())
+    scorer = OffListScorer().fit(X, CATEGORIES, DirectionEmbedder(DIM))
     assert max(scorer.theme_score(labels == c) for c in range(4)) < 0.5
 
 
 def test_offlist_score_theme_score_is_the_mean_of_its_segments():
     X, labels = planted(offlist=True)
-    scorer = OffListScorer().fit(X, CATEGORIES, DirectionEmbedder())
+    scorer = OffListScorer().fit(X, CATEGORIES, DirectionEmbedder(DIM))
     members = np.flatnonzero(labels == 2)
     assert scorer.theme_score(members) == pytest.approx(scorer.score_[members].mean())
     assert np.isnan(scorer.theme_score(np.zeros(len(X), dtype=bool)))
@@ -72,7 +60,7 @@ def test_offlist_score_theme_score_is_the_mean_of_its_segments():
 
 def test_offlist_score_one_category_cannot_be_calibrated_and_says_so():
     X, _ = planted(offlist=True)
-    scorer = OffListScorer().fit(X, CATEGORIES[:1], DirectionEmbedder())
+    scorer = OffListScorer().fit(X, CATEGORIES[:1], DirectionEmbedder(DIM))
     assert scorer.n_loco_ == 0 and scorer.calibrator_ is None and (scorer.score_ == 0.5).all()
 
 
@@ -81,13 +69,13 @@ def test_offlist_score_one_category_cannot_be_calibrated_and_says_so():
 def test_offlist_score_rejects_bad_parameters_naming_them(params):
     X, _ = planted(offlist=False)
     with pytest.raises(ParameterError, match=next(iter(params))):
-        OffListScorer(**params).fit(X, CATEGORIES, DirectionEmbedder())
+        OffListScorer(**params).fit(X, CATEGORIES, DirectionEmbedder(DIM))
 
 
 def test_offlist_score_needs_categories():
     X, _ = planted(offlist=False)
     with pytest.raises(PipelineError, match="at least one category"):
-        OffListScorer().fit(X, [], DirectionEmbedder())
+        OffListScorer().fit(X, [], DirectionEmbedder(DIM))
 
 
 @pytest.mark.parametrize("features", [("best",), ("best", "margin", "typicality")])
@@ -96,14 +84,14 @@ def test_offlist_score_is_clone_able_and_deterministic(features):
     scorer = OffListScorer(features=features, random_state=3)
     copy = clone(scorer)
     assert copy.get_params() == scorer.get_params() and not hasattr(copy, "score_")
-    first = scorer.fit(X, CATEGORIES, DirectionEmbedder()).score_
-    assert np.array_equal(first, copy.fit(X, CATEGORIES, DirectionEmbedder()).score_)
+    first = scorer.fit(X, CATEGORIES, DirectionEmbedder(DIM)).score_
+    assert np.array_equal(first, copy.fit(X, CATEGORIES, DirectionEmbedder(DIM)).score_)
     assert scorer.theme_score(labels == 4) > max(scorer.theme_score(labels == c) for c in range(4))
 
 
 def test_offlist_score_samples_reproduces_the_fitted_rows_and_scores_new_ones():
     X, labels = planted(offlist=True)
-    scorer = OffListScorer().fit(X, CATEGORIES, DirectionEmbedder())
+    scorer = OffListScorer().fit(X, CATEGORIES, DirectionEmbedder(DIM))
     assert np.allclose(scorer.score_samples(X), scorer.score_)
     fresh, fresh_labels = planted(offlist=True, seed=9)
     scores = scorer.score_samples(fresh)
