@@ -203,11 +203,11 @@ def test_coding_score_rule_makes_clusters_at_or_above_the_threshold_emergent(stu
 @pytest.mark.parametrize("rule", ["elevation", "score"])
 @pytest.mark.parametrize("offlist", [True, False])
 def test_coding_real_components_planted_offlist_cluster_is_the_only_emergent_theme(rule, offlist):
-    from tests.categories.test_offlist_score import CATEGORIES as FOUR, DirectionEmbedder, planted
+    from tests.categories.test_offlist_score import CATEGORIES as FOUR, DIM, DirectionEmbedder, planted
 
     X, clusters = planted(offlist=offlist, seed=1)
     labelings = [clusters.copy() for _ in range(3)]  # every seed finds the planted clusters (all free: n_seeded 0)
-    result = coding.coded_partition(X, labelings[0], labelings, 0, 0, FOUR, DirectionEmbedder(), rule=rule,
+    result = coding.coded_partition(X, labelings[0], labelings, 0, 0, FOUR, DirectionEmbedder(DIM), rule=rule,
                                     keep_confident=True)
     emergent = result.labels >= len(result.categories)
     if offlist:

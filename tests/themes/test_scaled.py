@@ -121,17 +121,17 @@ def test_sampled_fit_is_saved_and_reused_with_the_same_assignments(tmp_path):
 def test_scaled_every_segment_gets_an_off_list_score_calibrated_on_the_sample():
     from pipeline.categories import OffListScorer
     from pipeline.themes.stage import _sampled_off_list
-    from tests.categories.test_offlist_score import CATEGORIES as FOUR, DirectionEmbedder, planted
+    from tests.categories.test_offlist_score import CATEGORIES as FOUR, DIM, DirectionEmbedder, planted
 
     X, clusters = planted(offlist=True, seed=4)
     sample = np.arange(0, len(X), 2)
-    scores = np.asarray(_sampled_off_list(X, sample, FOUR, DirectionEmbedder(), 7))
+    scores = np.asarray(_sampled_off_list(X, sample, FOUR, DirectionEmbedder(DIM), 7))
     assert scores.shape == (len(X),)
-    on_sample = OffListScorer(random_state=7).fit(X[sample], FOUR, DirectionEmbedder()).score_
+    on_sample = OffListScorer(random_state=7).fit(X[sample], FOUR, DirectionEmbedder(DIM)).score_
     assert np.allclose(scores[sample], on_sample, atol=1e-4)
     unseen = np.setdiff1d(np.arange(len(X)), sample)
     assert scores[unseen][clusters[unseen] == 4].mean() > 0.5 > scores[unseen][clusters[unseen] < 4].mean()
-    assert _sampled_off_list(X, sample, [], DirectionEmbedder(), 7) == ()
+    assert _sampled_off_list(X, sample, [], DirectionEmbedder(DIM), 7) == ()
 
 
 @pytest.mark.parametrize("values, positive, expected", [
