@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.special import softmax
 from scipy.stats import binomtest
 from sklearn.metrics import precision_recall_fscore_support
 
-from pipeline.analyst.trained import TrainedCoder, fit_temperature, softmax, stratified_folds
+from pipeline.analyst.trained import TrainedCoder, fit_temperature, stratified_folds
 
 FRACTIONS = (0.25, 0.5, 0.75, 1.0)
 MIN_RANDOM = 10  # coded segments of a random sample needed before their cross-validated accuracy is the headline
@@ -111,7 +112,7 @@ def machine_accuracy(coder: TrainedCoder, n_bootstrap: int = 100, seed: int = 0,
         s = rng.integers(0, len(y), len(y))
         # refit the temperature only where the coder fitted one (one coded code: no cross-validation, T = 1)
         t = fit_temperature(log_oof[s], y[s]) if coder.calibrate and coder.cv_loss_ else coder.temperature_
-        boots.append(float(softmax(log_machine / t).max(axis=1).mean()) + rng.normal(0, spread))
+        boots.append(float(softmax(log_machine / t, axis=1).max(axis=1).mean()) + rng.normal(0, spread))
     low, high = np.clip(np.quantile(boots, [0.025, 0.975]), 0.0, 1.0)
     out["calibrated"] = {"estimate": float(conf.mean()), "low": float(low), "high": float(high), "n": len(y)}
     return out

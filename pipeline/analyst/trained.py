@@ -27,6 +27,7 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import Field
 from scipy.optimize import minimize_scalar
+from scipy.special import softmax
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 
@@ -44,17 +45,11 @@ def has_definition(category: Category) -> bool:
     return bool(category.label.strip() or category.description.strip() or any(k.strip() for k in category.keywords))
 
 
-def softmax(scores: np.ndarray) -> np.ndarray:
-    scores = scores - scores.max(axis=1, keepdims=True)
-    out = np.exp(scores)
-    return out / out.sum(axis=1, keepdims=True)
-
-
 def log_loss(scores: np.ndarray, y: np.ndarray) -> float:
     """Mean negative log-probability of ``y`` under softmax(``scores``)."""
     if not len(y):
         return 0.0
-    p = softmax(scores)
+    p = softmax(scores, axis=1)
     return float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y], 1e-12, 1.0))))
 
 
@@ -88,7 +83,7 @@ def label_free_prior(embeddings: np.ndarray, categories: Sequence[Category], emb
         chosen = [categories[i] for i in idx]
         coder = CategoryCoder(n_self_training=rounds, random_state=random_state).fit(embeddings, chosen, embedder)
         scores = np.asarray(coder.scores_, dtype=float)
-        prior[:, idx] = softmax(scores / 0.05) if coder.n_rounds_ == 0 else scores  # similarities: to probabilities
+        prior[:, idx] = softmax(scores / 0.05, axis=1) if coder.n_rounds_ == 0 else scores  # similarities: to probabilities
         items = embed_categories(chosen, embedder)
     return prior, speaks, items
 
@@ -177,10 +172,10 @@ class TrainedCoder(BaseEstimator):
         self.prior_weight_ = float(min(self.cv_loss_, key=self.cv_loss_.get)) if self.cv_loss_ else 1.0
         oof_scores = oof.get(self.prior_weight_, self.prior_weight_ * log_prior[L])
         self.temperature_ = fit_temperature(oof_scores, yL) if (self.calibrate and self.cv_loss_) else 1.0
-        self.oof_proba_ = softmax(oof_scores / self.temperature_)
+        self.oof_proba_ = softmax(oof_scores / self.temperature_, axis=1)
         model = self._fit_model(X[L], yL, item_X, item_y)
         scores = self._scores(model, X) + self.prior_weight_ * log_prior
-        self.proba_ = softmax(scores / self.temperature_)
+        self.proba_ = softmax(scores / self.temperature_, axis=1)
         labels = self.proba_.argmax(axis=1)
         labels[L] = yL
         self.labels_ = labels

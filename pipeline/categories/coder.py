@@ -8,6 +8,7 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field
 from scipy.optimize import brentq
+from scipy.special import softmax
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 
@@ -25,12 +26,7 @@ def name_prior(similarity: np.ndarray) -> np.ndarray:
         return np.zeros_like(similarity, dtype=np.float64)
     centred = similarity - similarity.mean(axis=1, keepdims=True)
     logits = centred / max(float(centred.std()), 1e-6)
-    return _normalise(logits)
-
-
-def _normalise(logits: np.ndarray) -> np.ndarray:
-    weights = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return weights / weights.sum(axis=1, keepdims=True)
+    return softmax(logits, axis=1)
 
 
 def agreement_temperature(log_scores: np.ndarray, target: float) -> float:
@@ -41,7 +37,7 @@ def agreement_temperature(log_scores: np.ndarray, target: float) -> float:
         return 1.0
 
     def gap(log_t: float) -> float:
-        return float(_normalise(log_scores / np.exp(log_t)).max(axis=1).mean()) - target
+        return float(softmax(log_scores / np.exp(log_t), axis=1).max(axis=1).mean()) - target
 
     low, high = -6.0, 6.0
     if gap(low) < 0 or gap(high) > 0:
@@ -128,7 +124,7 @@ class CategoryCoder(BaseEstimator):
             proba = np.full((len(embeddings), len(categories)), 1e-12)
             proba[:, model.classes_] = np.maximum(model.predict_proba(embeddings), 1e-12)
             log_scores = np.log(proba) + self.prior_weight_ * log_prior
-            scores = _normalise(log_scores)
+            scores = softmax(log_scores, axis=1)
             labels = scores.argmax(axis=1)
             self.n_rounds_ += 1
         self.labels_ = np.asarray(labels, dtype=int)
@@ -136,7 +132,7 @@ class CategoryCoder(BaseEstimator):
         self.prior_agreement_ = float((self.labels_ == self.prior_.argmax(axis=1)).mean()) if len(rows) else 0.0
         self.temperature_ = (agreement_temperature(log_scores, self.prior_agreement_)
                              if self.calibrate and self.n_rounds_ else 1.0)
-        probabilities = _normalise(log_scores / self.temperature_) if len(rows) else self.prior_
+        probabilities = softmax(log_scores / self.temperature_, axis=1) if len(rows) else self.prior_
         self.scores_ = probabilities if self.n_rounds_ else self.similarity_
         self.confidence_ = probabilities[rows, self.labels_]
         self.confident_ = np.zeros(len(labels), dtype=bool)
